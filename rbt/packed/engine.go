@@ -1,0 +1,392 @@
+package packed
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kernel selects how an Engine computes the products x.Wx and h.Wh.
+type Kernel uint8
+
+const (
+	// KernelLUT keeps Binary weights as 1-bit planes and Ternary weights as
+	// two 1-bit planes (2 bits per weight), multiplied with 8-input lookup
+	// tables: accumulation only. Float32 layers use plain multiply-adds.
+	KernelLUT Kernel = iota + 1
+	// KernelLUTBase3 is KernelLUT with Ternary weights in base 3 (five per
+	// byte, 1.6 bits per weight) and 5-input, 243-entry lookup tables.
+	KernelLUTBase3
+	// KernelFloat32 is the float32 reference: every weight matrix expanded to
+	// float32 (int8 -> float32) and multiplied with plain multiply-adds.
+	KernelFloat32
+)
+
+// DefaultKernel is the kernel NewEngine uses (the fastest measured; see the
+// package benchmarks).
+const DefaultKernel = KernelLUT
+
+func (k Kernel) String() string {
+	switch k {
+	case KernelLUT:
+		return "lut"
+	case KernelLUTBase3:
+		return "lut-base3"
+	case KernelFloat32:
+		return "float32"
+	}
+	return fmt.Sprintf("Kernel(%d)", uint8(k))
+}
+
+// Engine runs a Model on the CPU. It is built once from a model (weights
+// packed, the model's int8 sign arrays are not retained) and is read-only
+// afterwards: several goroutines may use one Engine, each with its own State.
+type Engine struct {
+	kernel     Kernel
+	input      InputKind
+	vocab      []string
+	vocabSize  int // number of input tokens (0 for Dense)
+	inputWidth int // features per step for Dense input
+	embedding  []float32
+	embDim     int
+	layers     []engineLayer
+	output     *denseF32 // n_last x Classes
+	outputBias []float32
+	classes    int
+	lutLen     int
+	maxGN      int
+	task       string
+	meta       map[string]string
+}
+
+type engineLayer struct {
+	cell   CellKind
+	d, n   int
+	g      int
+	steps  int
+	wx, wh product
+	// Folded batch-norm statistics and initial state (Layer's arrays).
+	scaleX, shiftX, scaleH, shiftH, scaleC, shiftC []float32
+	h0, c0                                         []float32
+}
+
+// NewEngine validates m and builds an engine with DefaultKernel.
+func NewEngine(m *Model) (*Engine, error) { return NewEngineKernel(m, DefaultKernel) }
+
+// NewReferenceEngine builds the float32 reference engine (KernelFloat32).
+func NewReferenceEngine(m *Model) (*Engine, error) { return NewEngineKernel(m, KernelFloat32) }
+
+// NewEngineKernel validates m and builds an engine with the given kernel.
+func NewEngineKernel(m *Model, k Kernel) (*Engine, error) {
+	if k < KernelLUT || k > KernelFloat32 {
+		return nil, fmt.Errorf("packed: unknown kernel %d", uint8(k))
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("packed: invalid model: %w", err)
+	}
+	e := &Engine{
+		kernel:     k,
+		input:      m.Input,
+		vocab:      m.Vocab,
+		vocabSize:  m.VocabSize(),
+		inputWidth: m.Layers[0].Input,
+		embedding:  m.Embedding,
+		embDim:     m.EmbeddingDim,
+		outputBias: m.OutputBias,
+		classes:    m.Classes,
+		task:       m.Task,
+		meta:       m.Meta,
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		g, n := l.Cell.Gates(), l.Hidden
+		el := engineLayer{
+			cell: l.Cell, d: l.Input, n: n, g: g, steps: l.Steps,
+			scaleX: l.ScaleX, shiftX: l.ShiftX, scaleH: l.ScaleH, shiftH: l.ShiftH,
+			scaleC: l.ScaleC, shiftC: l.ShiftC, h0: l.H0, c0: l.C0,
+		}
+		el.wx = newProduct(k, l.Weights, l.Input, g*n, l.WxSign, l.WxFloat)
+		el.wh = newProduct(k, l.Weights, n, g*n, l.WhSign, l.WhFloat)
+		e.lutLen = max(e.lutLen, el.wx.lutLen(), el.wh.lutLen())
+		e.maxGN = max(e.maxGN, g*n)
+		e.layers = append(e.layers, el)
+	}
+	last := m.Layers[len(m.Layers)-1].Hidden
+	e.output = newDenseF32(last, m.Classes, m.Output)
+	e.maxGN = max(e.maxGN, m.Classes)
+	return e, nil
+}
+
+func newProduct(k Kernel, w WeightKind, rows, cols int, s []int8, f []float32) product {
+	switch {
+	case w == Float32:
+		return newDenseF32(rows, cols, f)
+	case k == KernelFloat32:
+		return newDenseF32(rows, cols, expandSigns(s))
+	case w == Binary:
+		return newBinLUT(rows, cols, s)
+	case k == KernelLUTBase3:
+		return newTern3LUT(rows, cols, s)
+	default:
+		return newTern2LUT(rows, cols, s)
+	}
+}
+
+// Kernel reports the engine's kernel.
+func (e *Engine) Kernel() Kernel { return e.kernel }
+
+// Classes is the width of the output layer (logits per step and row).
+func (e *Engine) Classes() int { return e.classes }
+
+// Vocab is the model's vocabulary (nil if it has none).
+func (e *Engine) Vocab() []string { return e.vocab }
+
+// VocabSize is the number of input tokens (0 for Dense input).
+func (e *Engine) VocabSize() int { return e.vocabSize }
+
+// InputWidth is the number of features per step of a Dense-input model (the
+// first layer's Input).
+func (e *Engine) InputWidth() int { return e.inputWidth }
+
+// InputKind is how the model takes its input.
+func (e *Engine) InputKind() InputKind { return e.input }
+
+// WeightBytes is the resident size of the recurrent weight matrices as the
+// engine keeps them (bit planes, or float32 for the reference kernel).
+func (e *Engine) WeightBytes() int64 {
+	var b int64
+	for _, l := range e.layers {
+		b += l.wx.bytes() + l.wh.bytes()
+	}
+	return b
+}
+
+// ResidentBytes is everything the engine holds: weight matrices as kept, plus
+// the float32 arrays (folded statistics, initial states, embedding, output
+// layer). A State adds StateBytes.
+func (e *Engine) ResidentBytes() int64 {
+	b := e.WeightBytes()
+	for _, l := range e.layers {
+		for _, a := range [][]float32{l.scaleX, l.shiftX, l.scaleH, l.shiftH, l.scaleC, l.shiftC, l.h0, l.c0} {
+			b += 4 * int64(len(a))
+		}
+	}
+	return b + 4*int64(len(e.embedding)+len(e.output.w)+len(e.outputBias))
+}
+
+// State is the streaming state of a batch of sequences: the step index T and,
+// per layer, h and c (Batch x Hidden, row-major; C[l] is nil for a GRU layer),
+// plus scratch buffers. Create it with Engine.NewState; it belongs to one
+// goroutine at a time.
+type State struct {
+	T     int // steps taken so far; step T uses statistic block min(T, Steps-1)
+	Batch int
+	H, C  [][]float32
+
+	accX, accH, x, lut []float32
+	engine             *Engine
+}
+
+// NewState returns a state for batch sequences, set to the learned initial
+// state (H0, C0 broadcast over the batch) at T = 0.
+func (e *Engine) NewState(batch int) *State {
+	if batch < 1 {
+		batch = 1
+	}
+	s := &State{Batch: batch, engine: e}
+	s.H = make([][]float32, len(e.layers))
+	s.C = make([][]float32, len(e.layers))
+	for i, l := range e.layers {
+		s.H[i] = make([]float32, batch*l.n)
+		if l.cell == LSTM {
+			s.C[i] = make([]float32, batch*l.n)
+		}
+	}
+	s.accX = make([]float32, e.maxGN)
+	s.accH = make([]float32, e.maxGN)
+	s.x = make([]float32, max(e.embDim, 1))
+	s.lut = make([]float32, max(e.lutLen, 1))
+	s.Reset()
+	return s
+}
+
+// Reset returns the state to T = 0 and the learned initial h and c.
+func (s *State) Reset() {
+	s.T = 0
+	for i, l := range s.engine.layers {
+		for b := range s.Batch {
+			copy(s.H[i][b*l.n:], l.h0)
+			if l.cell == LSTM {
+				copy(s.C[i][b*l.n:], l.c0)
+			}
+		}
+	}
+}
+
+// StateBytes is the size of a state of the given batch, scratch included.
+func (e *Engine) StateBytes(batch int) int64 {
+	var b int64
+	for _, l := range e.layers {
+		b += int64(batch * l.n)
+		if l.cell == LSTM {
+			b += int64(batch * l.n)
+		}
+	}
+	b += int64(2*e.maxGN + max(e.embDim, 1) + max(e.lutLen, 1))
+	return 4 * b
+}
+
+func (e *Engine) checkState(s *State) error {
+	if s == nil || s.engine != e {
+		return errors.New("packed: state was not created by this engine")
+	}
+	return nil
+}
+
+// StepTokens advances every sequence of the batch by one token
+// (len(tokens) == s.Batch) for OneHot and Embedding models.
+func (e *Engine) StepTokens(s *State, tokens []int) error {
+	if err := e.checkState(s); err != nil {
+		return err
+	}
+	if e.input == Dense {
+		return errors.New("packed: StepTokens on a dense-input model (use StepDense)")
+	}
+	if len(tokens) != s.Batch {
+		return fmt.Errorf("packed: StepTokens: %d tokens for a batch of %d", len(tokens), s.Batch)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= e.vocabSize {
+			return fmt.Errorf("packed: token %d out of range [0, %d)", t, e.vocabSize)
+		}
+	}
+	e.step(s, tokens, nil)
+	return nil
+}
+
+// StepDense advances every sequence by one step of features x (Batch x
+// InputWidth, row-major) for Dense models.
+func (e *Engine) StepDense(s *State, x []float32) error {
+	if err := e.checkState(s); err != nil {
+		return err
+	}
+	if e.input != Dense {
+		return fmt.Errorf("packed: StepDense on a %s-input model (use StepTokens)", e.input)
+	}
+	if len(x) != s.Batch*e.inputWidth {
+		return fmt.Errorf("packed: StepDense: %d features for a batch of %d x %d", len(x), s.Batch, e.inputWidth)
+	}
+	e.step(s, nil, x)
+	return nil
+}
+
+// step runs one time step; tokens or x is the (checked) input.
+func (e *Engine) step(s *State, tokens []int, x []float32) {
+	for li := range e.layers {
+		l := &e.layers[li]
+		gn := l.g * l.n
+		blk := min(s.T, l.steps-1)
+		sx, bx := l.scaleX[blk*gn:][:gn], l.shiftX[blk*gn:][:gn]
+		sh, bh := l.scaleH[blk*gn:][:gn], l.shiftH[blk*gn:][:gn]
+		accX, accH := s.accX[:gn], s.accH[:gn]
+		for b := range s.Batch {
+			// Input product.
+			switch {
+			case li > 0:
+				l.wx.mul(s.H[li-1][b*l.d:][:l.d], accX, s.lut)
+			case e.input == OneHot:
+				l.wx.row(tokens[b], accX)
+			case e.input == Embedding:
+				l.wx.mul(e.embedding[tokens[b]*e.embDim:][:e.embDim], accX, s.lut)
+			default:
+				l.wx.mul(x[b*l.d:][:l.d], accX, s.lut)
+			}
+			h := s.H[li][b*l.n:][:l.n]
+			l.wh.mul(h, accH, s.lut)
+			for j := range accX {
+				accX[j] = sx[j]*accX[j] + bx[j]
+				accH[j] = sh[j]*accH[j] + bh[j]
+			}
+			n := l.n
+			if l.cell == LSTM {
+				c := s.C[li][b*n:][:n]
+				sc, bc := l.scaleC[blk*n:][:n], l.shiftC[blk*n:][:n]
+				pg, pf := accX[0:n], accX[n:2*n]
+				pi, po := accX[2*n:3*n], accX[3*n:4*n]
+				hg, hf := accH[0:n], accH[n:2*n]
+				hi, ho := accH[2*n:3*n], accH[3*n:4*n]
+				for j := range c {
+					cj := sigmoid32(pf[j]+hf[j])*c[j] + sigmoid32(pi[j]+hi[j])*tanh32(pg[j]+hg[j])
+					c[j] = cj
+					h[j] = sigmoid32(po[j]+ho[j]) * tanh32(sc[j]*cj+bc[j])
+				}
+			} else {
+				pr, pz, pn := accX[0:n], accX[n:2*n], accX[2*n:3*n]
+				hr, hz, hn := accH[0:n], accH[n:2*n], accH[2*n:3*n]
+				for j := range h {
+					r := sigmoid32(pr[j] + hr[j])
+					z := sigmoid32(pz[j] + hz[j])
+					mm := tanh32(pn[j] + r*hn[j])
+					h[j] = (1-z)*mm + z*h[j]
+				}
+			}
+		}
+	}
+	s.T++
+}
+
+// Logits writes the output layer's logits h_last . Output + OutputBias for
+// every sequence of the batch into out (Batch x Classes, row-major).
+func (e *Engine) Logits(s *State, out []float32) error {
+	if err := e.checkState(s); err != nil {
+		return err
+	}
+	if len(out) != s.Batch*e.classes {
+		return fmt.Errorf("packed: Logits: out has %d values, want Batch*Classes = %d", len(out), s.Batch*e.classes)
+	}
+	h := s.H[len(s.H)-1]
+	n := e.output.rows
+	for b := range s.Batch {
+		o := out[b*e.classes:][:e.classes]
+		e.output.mul(h[b*n:][:n], o, nil)
+		for j, v := range e.outputBias {
+			o[j] += v
+		}
+	}
+	return nil
+}
+
+// RunTokens feeds a token sequence (batch 1) from the initial state and
+// returns the logits after every step: len(tokens) x Classes, row-major.
+func (e *Engine) RunTokens(tokens []int) ([]float32, error) {
+	s := e.NewState(1)
+	out := make([]float32, len(tokens)*e.classes)
+	for t, tok := range tokens {
+		if err := e.StepTokens(s, []int{tok}); err != nil {
+			return nil, fmt.Errorf("step %d: %w", t, err)
+		}
+		if err := e.Logits(s, out[t*e.classes:(t+1)*e.classes]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RunDense feeds a feature sequence x (T x InputWidth, row-major; batch 1)
+// from the initial state and returns the logits after every step (T x Classes).
+func (e *Engine) RunDense(x []float32) ([]float32, error) {
+	if e.inputWidth == 0 || len(x)%e.inputWidth != 0 {
+		return nil, fmt.Errorf("packed: RunDense: %d features is not a multiple of the input width %d", len(x), e.inputWidth)
+	}
+	steps := len(x) / e.inputWidth
+	s := e.NewState(1)
+	out := make([]float32, steps*e.classes)
+	for t := range steps {
+		if err := e.StepDense(s, x[t*e.inputWidth:(t+1)*e.inputWidth]); err != nil {
+			return nil, fmt.Errorf("step %d: %w", t, err)
+		}
+		if err := e.Logits(s, out[t*e.classes:(t+1)*e.classes]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
