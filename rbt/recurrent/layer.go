@@ -1,0 +1,474 @@
+package recurrent
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/rbt-project/rbt/rbt/quant"
+)
+
+// Builder configures a stack of recurrent layers; create it with New, set
+// options, and call Done once.
+type Builder struct {
+	scope    *model.Scope
+	x        *Node
+	hidden   int
+	vocab    int // > 0: x holds token ids (one-hot input)
+	dtype    dtypes.DType
+	cell     Cell
+	q        quant.Quantizer
+	norm     Normalization
+	layers   int
+	h0, c0   []*Node
+	noiseStd float64
+	mode     Inference
+	maxSteps int
+
+	weights [][2]*Node
+}
+
+// New starts the configuration of recurrent layers applied to x.
+//
+// x is [B, T, d] float features (d = 1 for sequential MNIST); call OneHot for
+// integer token ids [B, T]. hidden is n, the width of every layer.
+// Defaults: LSTM cell, full-precision weights ("fp"), PerStepBN, one layer,
+// learned zero-initialized h_0/c_0, CodeMode inference, MaxSteps = T.
+//
+// Variables live under scope/layer_<k>/ (see the Var* constants).
+func New(scope *model.Scope, x *Node, hidden int) *Builder {
+	if hidden < 1 {
+		exceptions.Panicf("recurrent.New: hidden=%d, want >= 1", hidden)
+	}
+	return &Builder{
+		scope: scope, x: x, hidden: hidden, dtype: x.DType(),
+		cell: LSTM, q: quant.MustLookup("fp"), norm: PerStepBN, layers: 1, mode: CodeMode,
+	}
+}
+
+// OneHot declares x as integer token ids [B, T] over a vocabulary of the given
+// size: the first layer's input product selects rows of Q(Wx) (a gather,
+// done for all time steps at once) instead of multiplying a one-hot vector.
+// Weights use float32 unless DType says otherwise.
+func (b *Builder) OneHot(vocab int) *Builder {
+	b.vocab = vocab
+	if !b.dtype.IsFloat() {
+		b.dtype = dtypes.Float32
+	}
+	return b
+}
+
+// DType sets the float type of the weights for OneHot input (for dense input
+// the type of x is used).
+func (b *Builder) DType(dtype dtypes.DType) *Builder { b.dtype = dtype; return b }
+
+// Cell selects LSTM (default) or GRU.
+func (b *Builder) Cell(c Cell) *Builder { b.cell = c; return b }
+
+// Quantizer selects the weight quantizer of Wx and Wh (default full precision),
+// e.g. Quantizer(quant.MustLookup("binary")).
+func (b *Builder) Quantizer(q quant.Quantizer) *Builder { b.q = q; return b }
+
+// Normalization selects PerStepBN (default), SharedBN or None.
+func (b *Builder) Normalization(n Normalization) *Builder { b.norm = n; return b }
+
+// Layers sets the number of stacked layers (default 1); layer k > 0 takes the
+// hidden states of layer k-1 as dense input.
+func (b *Builder) Layers(k int) *Builder { b.layers = k; return b }
+
+// InitialState replaces the learned h_0 (and c_0) by given nodes, one [B, n]
+// node per layer (c nil for a GRU), e.g. the final state of the previous
+// batch for truncated back-propagation through time.
+func (b *Builder) InitialState(h, c []*Node) *Builder { b.h0, b.c0 = h, c; return b }
+
+// InitialStateNoise adds N(0, std^2) noise to h_0 in training (sequential
+// MNIST uses std = 0.1). Default 0.
+func (b *Builder) InitialStateNoise(std float64) *Builder { b.noiseStd = std; return b }
+
+// Inference selects the behaviour outside training: CodeMode (default) or DeployMode.
+func (b *Builder) Inference(mode Inference) *Builder { b.mode = mode; return b }
+
+// MaxSteps sets S, the number of per-time-step population statistics stored
+// (default: T of the first graph that creates the variables). In deploy mode
+// steps t >= S use the statistics of step S-1; in training steps t >= S do not
+// update the population statistics.
+func (b *Builder) MaxSteps(s int) *Builder { b.maxSteps = s; return b }
+
+// State is the final recurrent state, one [B, n] node per layer.
+type State struct {
+	H []*Node
+	C []*Node // LSTM cell states; nil for GRU
+}
+
+// Weights returns the quantized matrices Q(Wx), Q(Wh) that layer k used in
+// this pass (the one sample shared by all time steps), after Done.
+func (b *Builder) Weights(k int) (wx, wh *Node) { return b.weights[k][0], b.weights[k][1] }
+
+// Done builds the layers and returns the hidden states of the last layer,
+// [B, T, n], and the final state of every layer.
+//
+// In training (scope.IsTraining(g)) the quantizer's sample and the batch
+// statistics are used and the population statistics are updated; outside
+// training the Inference mode decides.
+func (b *Builder) Done() (hidden *Node, final State) {
+	g := b.x.Graph()
+	if b.layers < 1 {
+		exceptions.Panicf("recurrent: Layers(%d), want >= 1", b.layers)
+	}
+	if b.cell != LSTM && b.cell != GRU {
+		exceptions.Panicf("recurrent: unknown cell %d", b.cell)
+	}
+	if b.q.Fn == nil {
+		exceptions.Panicf("recurrent: Quantizer not set (zero value)")
+	}
+	var batch, steps int
+	var input *Node // time-major: [T, B] tokens or [T, B, d] features
+	if b.vocab > 0 {
+		if b.x.Rank() != 2 || !b.x.DType().IsInt() {
+			exceptions.Panicf("recurrent: OneHot(%d) wants int token ids [B, T], got %s", b.vocab, b.x.Shape())
+		}
+		batch, steps = b.x.Shape().Dim(0), b.x.Shape().Dim(1)
+		input = Transpose(b.x, 0, 1)
+	} else {
+		if b.x.Rank() != 3 || !b.x.DType().IsFloat() {
+			exceptions.Panicf("recurrent: want float features [B, T, d] (or OneHot for tokens [B, T]), got %s", b.x.Shape())
+		}
+		batch, steps = b.x.Shape().Dim(0), b.x.Shape().Dim(1)
+		input = Transpose(b.x, 0, 1)
+	}
+	if b.h0 != nil && (len(b.h0) != b.layers || (b.cell == LSTM && len(b.c0) != b.layers)) {
+		exceptions.Panicf("recurrent: InitialState got %d h and %d c nodes for %d layers", len(b.h0), len(b.c0), b.layers)
+	}
+	b.scope.SetParam(ParamConfig, fmt.Sprintf("cell=%s;quantizer=%s;normalization=%s;layers=%d;hidden=%d",
+		cellName(b.cell), b.q.Name, b.norm, b.layers, b.hidden))
+
+	training := b.scope.IsTraining(g)
+	deploy := !training && b.mode == DeployMode
+	q := b.q
+	if deploy {
+		q = q.Deterministic()
+	}
+	final.H = make([]*Node, b.layers)
+	if b.cell == LSTM {
+		final.C = make([]*Node, b.layers)
+	}
+	b.weights = make([][2]*Node, b.layers)
+	var hs []*Node
+	for k := range b.layers {
+		ls := b.scope.In("layer_%d", k)
+		lr := &layerRun{
+			b: b, scope: ls, k: k, g: g, q: q, batch: batch, steps: steps,
+			training: training, deploy: deploy, tokens: k == 0 && b.vocab > 0,
+		}
+		hs = lr.run(input)
+		final.H[k] = lr.hLast
+		if b.cell == LSTM {
+			final.C[k] = lr.cLast
+		}
+		if k+1 < b.layers {
+			input = Stack(hs, 0) // [T, B, n]
+		}
+	}
+	hidden = Stack(hs, 1) // [B, T, n]
+	return hidden, final
+}
+
+// layerRun builds one layer.
+type layerRun struct {
+	b        *Builder
+	scope    *model.Scope
+	k        int
+	g        *Graph
+	q        quant.Quantizer
+	batch    int
+	steps    int
+	training bool
+	deploy   bool
+	tokens   bool
+
+	hLast, cLast *Node
+}
+
+func (r *layerRun) gates() int { return r.b.cell.Gates() }
+
+// constInit returns an initializer filling with v.
+func constInit(v float64) model.VariableInitializer {
+	return func(g *Graph, shape shapes.Shape) *Node {
+		return BroadcastToShape(Scalar(g, shape.DType, v), shape)
+	}
+}
+
+// uniformInit draws U(-a, a) from the scope's RNG (BinaryConnect's convention:
+// latent weights start within [-W0, W0]).
+func uniformInit(scope *model.Scope, a float64) model.VariableInitializer {
+	return func(g *Graph, shape shapes.Shape) *Node {
+		u := scope.RandomUniform(g, shape)
+		return AddScalar(MulScalar(u, 2*a), -a)
+	}
+}
+
+// biasInit is 0 except the LSTM forget block (the second n units) = ForgetBias.
+func biasInit(cell Cell, n int) model.VariableInitializer {
+	return func(g *Graph, shape shapes.Shape) *Node {
+		if cell != LSTM {
+			return Zeros(g, shape)
+		}
+		z := Zeros(g, shapes.Make(shape.DType, n))
+		f := BroadcastToShape(Scalar(g, shape.DType, ForgetBias), shapes.Make(shape.DType, n))
+		return Concatenate([]*Node{z, f, z, z}, 0)
+	}
+}
+
+// statVar returns a population-statistics variable [S, width], creating it
+// with S rows when absent (an existing variable keeps its S).
+func (r *layerRun) statVar(name string, width int, init float64) *model.Variable {
+	if v := r.scope.GetVariable(name); v != nil {
+		return v.SetTrainable(false)
+	}
+	s := 1
+	if r.b.norm == PerStepBN {
+		s = r.b.maxSteps
+		if s <= 0 {
+			s = r.steps
+		}
+	}
+	return r.scope.WithInitializer(constInit(init)).
+		VariableWithShape(name, shapes.Make(r.b.dtype, s, width)).SetTrainable(false)
+}
+
+// bnStats is a pair of population-statistics variables.
+type bnStats struct{ mean, variance *model.Variable }
+
+func (r *layerRun) stats(suffix string, width int) bnStats {
+	return bnStats{
+		mean:     r.statVar("pop_mean_"+suffix, width, 0),
+		variance: r.statVar("pop_var_"+suffix, width, 1),
+	}
+}
+
+// folded returns the deploy scale and shift, [S, width]:
+// scale = gamma/sqrt(var+eps), shift = beta - mean*scale.
+func (st bnStats) folded(g *Graph, gamma, beta *Node) (scale, shift *Node) {
+	mean, variance := st.mean.NodeValue(g), st.variance.NodeValue(g)
+	scale = Mul(Rsqrt(AddScalar(variance, Epsilon)), ExpandAxes(gamma, 0))
+	shift = Neg(Mul(mean, scale))
+	if beta != nil {
+		shift = Add(shift, ExpandAxes(beta, 0))
+	}
+	return
+}
+
+// update writes the EMA of the batch statistics [T', width] (T' <= T steps)
+// into the population variables (training only).
+func (st bnStats) update(norm Normalization, means, variances *Node) {
+	for _, p := range []struct {
+		v     *model.Variable
+		batch *Node
+	}{{st.mean, means}, {st.variance, variances}} {
+		g := p.batch.Graph()
+		old := p.v.NodeValue(g)
+		batch := StopGradient(p.batch)
+		if norm == SharedBN {
+			batch = ReduceAndKeep(batch, ReduceMean, 0) // [1, width]
+		}
+		s, t := old.Shape().Dim(0), batch.Shape().Dim(0)
+		if t > s {
+			batch = Slice(batch, AxisRange(0, s))
+			t = s
+		}
+		head := Slice(old, AxisRange(0, t))
+		upd := Add(MulScalar(head, Momentum), MulScalar(batch, 1-Momentum))
+		if t < s {
+			upd = Concatenate([]*Node{upd, Slice(old, AxisRange(t, s))}, 0)
+		}
+		p.v.SetNodeValue(upd)
+	}
+}
+
+// perStep expands folded [S, width] values to [T, 1, width] (step t uses row
+// min(t, S-1)).
+func perStep(v *Node, steps int) *Node {
+	s := v.Shape().Dim(0)
+	if steps <= s {
+		v = Slice(v, AxisRange(0, steps))
+	} else {
+		last := Slice(v, AxisRange(s-1, s))
+		v = Concatenate([]*Node{v, BroadcastToDims(last, steps-s, v.Shape().Dim(1))}, 0)
+	}
+	return ExpandAxes(v, 1)
+}
+
+// row returns row min(t, S-1) of v [S, width] as [1, width].
+func row(v *Node, t int) *Node {
+	s := min(t, v.Shape().Dim(0)-1)
+	return Slice(v, AxisRange(s, s+1))
+}
+
+// batchNorm normalizes x over axis (the batch axis) with the batch statistics:
+// (x - mean)/sqrt(var + eps), biased variance. It returns the normalized x and
+// the statistics with the batch axis removed.
+func batchNorm(x *Node, axis int) (norm, mean, variance *Node) {
+	meanK := ReduceAndKeep(x, ReduceMean, axis)
+	centered := Sub(x, meanK)
+	varK := ReduceAndKeep(Square(centered), ReduceMean, axis)
+	norm = Mul(centered, Inverse(Sqrt(AddScalar(varK, Epsilon))))
+	return norm, Squeeze(meanK, axis), Squeeze(varK, axis)
+}
+
+func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
+
+// run builds the layer over all steps; input is time-major ([T, B] tokens or
+// [T, B, d]); it returns the T hidden states [B, n].
+func (r *layerRun) run(input *Node) []*Node {
+	b, g, scope := r.b, r.g, r.scope
+	n, G, dt := b.hidden, r.gates(), b.dtype
+	T, B := r.steps, r.batch
+	var d int
+	if r.tokens {
+		d = b.vocab
+	} else {
+		d = input.Shape().Dim(2)
+		if input.DType() != dt {
+			input = ConvertDType(input, dt)
+		}
+	}
+	w0x, w0h := quant.W0(d, G*n), quant.W0(n, G*n)
+
+	// Parameters.
+	wx := scope.WithInitializer(uniformInit(scope, w0x)).VariableWithShape(VarWx, shapes.Make(dt, d, G*n)).NodeValue(g)
+	wh := scope.WithInitializer(uniformInit(scope, w0h)).VariableWithShape(VarWh, shapes.Make(dt, n, G*n)).NodeValue(g)
+	bias := scope.WithInitializer(biasInit(b.cell, n)).VariableWithShape(VarBias, shapes.Make(dt, G*n)).NodeValue(g)
+	useBN := b.norm != None
+	lstm := b.cell == LSTM
+	var gammaX, gammaH, gammaC, betaC *Node
+	var stX, stH, stC bnStats
+	if useBN {
+		gi := scope.WithInitializer(constInit(GammaInit))
+		gammaX = gi.VariableWithShape(VarGammaX, shapes.Make(dt, G*n)).NodeValue(g)
+		gammaH = gi.VariableWithShape(VarGammaH, shapes.Make(dt, G*n)).NodeValue(g)
+		stX, stH = r.stats("x", G*n), r.stats("h", G*n)
+		if lstm {
+			gammaC = gi.VariableWithShape(VarGammaC, shapes.Make(dt, n)).NodeValue(g)
+			betaC = scope.WithInitializer(constInit(0)).VariableWithShape(VarBetaC, shapes.Make(dt, n)).NodeValue(g)
+			stC = r.stats("c", n)
+		}
+	}
+
+	// Initial state.
+	var h, c *Node
+	if b.h0 != nil {
+		h = b.h0[r.k]
+		if lstm {
+			c = b.c0[r.k]
+		}
+	} else {
+		zi := scope.WithInitializer(constInit(0))
+		h = BroadcastToDims(ExpandAxes(zi.VariableWithShape(VarH0, shapes.Make(dt, n)).NodeValue(g), 0), B, n)
+		if lstm {
+			c = BroadcastToDims(ExpandAxes(zi.VariableWithShape(VarC0, shapes.Make(dt, n)).NodeValue(g), 0), B, n)
+		}
+	}
+	if r.training && b.noiseStd > 0 {
+		h = Add(h, MulScalar(scope.RandomNormal(g, shapes.Make(dt, B, n)), b.noiseStd))
+	}
+
+	// One weight sample per pass, shared by all steps.
+	qx := r.q.Sample(scope, wx, w0x)
+	qh := r.q.Sample(scope, wh, w0h)
+	b.weights[r.k] = [2]*Node{qx, qh}
+
+	// Input products for all steps at once: [T, B, G*n].
+	var bx *Node
+	if r.tokens {
+		bx = Gather(qx, InsertAxes(input, -1))
+	} else {
+		bx = Reshape(MatMul(Reshape(input, T*B, d), qx), T, B, G*n)
+	}
+	// Input-side normalization for all steps at once, bias folded in.
+	var px *Node
+	bias3 := ExpandAxes(bias, 0, 1)
+	switch {
+	case !useBN:
+		px = Add(bx, bias3)
+	case r.deploy:
+		scale, shift := stX.folded(g, gammaX, bias)
+		px = Add(Mul(bx, perStep(scale, T)), perStep(shift, T))
+	default:
+		norm, mean, variance := batchNorm(bx, 1)
+		px = Add(Mul(norm, ExpandAxes(gammaX, 0, 1)), bias3)
+		if r.training {
+			stX.update(b.norm, mean, variance)
+		}
+	}
+
+	// Deploy: folded recurrent and cell statistics.
+	var scaleH, shiftH, scaleC, shiftC *Node
+	if useBN && r.deploy {
+		scaleH, shiftH = stH.folded(g, gammaH, nil)
+		if lstm {
+			scaleC, shiftC = stC.folded(g, gammaC, betaC)
+		}
+	}
+	gammaH2 := func() *Node {
+		if gammaH == nil {
+			return nil
+		}
+		return ExpandAxes(gammaH, 0)
+	}()
+	var gammaC2, betaC2 *Node
+	if lstm && useBN {
+		gammaC2, betaC2 = ExpandAxes(gammaC, 0), ExpandAxes(betaC, 0)
+	}
+	var meansH, varsH, meansC, varsC []*Node
+
+	hs := make([]*Node, T)
+	for t := range T {
+		pxt := Reshape(Slice(px, AxisElem(t)), B, G*n)
+		ah := MatMul(h, qh) // [B, G*n]
+		switch {
+		case !useBN:
+		case r.deploy:
+			ah = Add(Mul(ah, row(scaleH, t)), row(shiftH, t))
+		default:
+			norm, mean, variance := batchNorm(ah, 0)
+			ah = Mul(norm, gammaH2)
+			meansH, varsH = append(meansH, mean), append(varsH, variance)
+		}
+		if lstm {
+			z := Add(ah, pxt)
+			gg := Tanh(cols(z, 0, n))
+			sg := Sigmoid(cols(z, n, 4*n))
+			f, i, o := cols(sg, 0, n), cols(sg, n, 2*n), cols(sg, 2*n, 3*n)
+			c = Add(Mul(f, c), Mul(i, gg))
+			cn := c
+			switch {
+			case !useBN:
+			case r.deploy:
+				cn = Add(Mul(c, row(scaleC, t)), row(shiftC, t))
+			default:
+				norm, mean, variance := batchNorm(c, 0)
+				cn = Add(Mul(norm, gammaC2), betaC2)
+				meansC, varsC = append(meansC, mean), append(varsC, variance)
+			}
+			h = Mul(o, Tanh(cn))
+		} else {
+			rz := Sigmoid(Add(cols(pxt, 0, 2*n), cols(ah, 0, 2*n)))
+			rg, zg := cols(rz, 0, n), cols(rz, n, 2*n)
+			m := Tanh(Add(cols(pxt, 2*n, 3*n), Mul(rg, cols(ah, 2*n, 3*n))))
+			h = Add(Mul(OneMinus(zg), m), Mul(zg, h))
+		}
+		hs[t] = h
+	}
+	if useBN && r.training {
+		stH.update(b.norm, Stack(meansH, 0), Stack(varsH, 0))
+		if lstm {
+			stC.update(b.norm, Stack(meansC, 0), Stack(varsC, 0))
+		}
+	}
+	r.hLast, r.cLast = h, c
+	return hs
+}
