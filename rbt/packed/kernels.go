@@ -1,5 +1,7 @@
 package packed
 
+import "encoding/binary"
+
 // Matrix-vector kernels. Every kernel computes acc = x . W for a rows x cols
 // matrix W (rows = inputs, cols = G*n gate units) and one input row x, or
 // selects row tok of W (one-hot input).
@@ -82,45 +84,108 @@ func (p *denseF32) mul(x, acc []float32, _ []float32) {
 	}
 }
 
-// ---------------------------------------------------------------- binary
+// ---------------------------------------------------------------- packed planes
 
-// binLUT holds +-1 weights as bit planes, 1 bit per weight.
-type binLUT struct {
-	rows, cols, groups int
-	plane              []byte // groups*cols; bit k of plane[g*cols+j] = [W[8g+k][j] = +1]
+// quadPlanes stores one code byte per (group of inputs, column), four groups
+// interleaved per column: plane[(q*cols+j)*4+k] codes inputs of group 4q+k.
+// Groups past the last input are zero bytes (their inputs count as 0).
+type quadPlanes struct {
+	rows, cols int
+	per        int // inputs per group: 8 (bits) or 5 (base 3)
+	quads      int
+	plane      []byte
 }
 
+func newQuadPlanes(rows, cols, per int) quadPlanes {
+	groups := (rows + per - 1) / per
+	q := quadPlanes{rows: rows, cols: cols, per: per, quads: (groups + 3) / 4}
+	q.plane = make([]byte, q.quads*cols*4)
+	return q
+}
+
+// code returns the byte of group g, column j.
+func (q *quadPlanes) code(g, j int) *byte { return &q.plane[((g/4)*q.cols+j)*4+g%4] }
+
+func (q *quadPlanes) bytes() int64 { return int64(len(q.plane)) }
+func (q *quadPlanes) lutLen() int  { return 4 * 256 }
+
+// xs returns the inputs of group g (possibly fewer than per, or none).
+func (q *quadPlanes) xs(x []float32, g int) []float32 {
+	lo := min(g*q.per, q.rows)
+	return x[lo:min(lo+q.per, q.rows)]
+}
+
+// mulWith runs the pass structure shared by binary and base-3 planes: for
+// each quad, build four tables with fill, then accumulate.
+func (q *quadPlanes) mulWith(x, acc, lut []float32, fill func(t *[256]float32, x []float32)) {
+	acc = acc[:q.cols]
+	clear(acc)
+	t0 := (*[256]float32)(lut[0:256])
+	t1 := (*[256]float32)(lut[256:512])
+	t2 := (*[256]float32)(lut[512:768])
+	t3 := (*[256]float32)(lut[768:1024])
+	for qi := range q.quads {
+		g := 4 * qi
+		fill(t0, q.xs(x, g))
+		fill(t1, q.xs(x, g+1))
+		fill(t2, q.xs(x, g+2))
+		fill(t3, q.xs(x, g+3))
+		lookupQuad(acc, t0[:], t1[:], t2[:], t3[:], q.plane[qi*q.cols*4:][:4*len(acc)])
+	}
+}
+
+// lookupQuad adds t0[p[4j]] + t1[p[4j+1]] + t2[p[4j+2]] + t3[p[4j+3]] to
+// acc[j]. The tables are length-256 slices indexed by bytes, so the compiler
+// emits no bounds or nil checks in the loop.
+func lookupQuad(acc, t0, t1, t2, t3 []float32, p []byte) {
+	n := len(acc)
+	p = p[:4*n]
+	t0, t1, t2, t3 = t0[:256], t1[:256], t2[:256], t3[:256]
+	j := 0
+	for ; j+2 <= n; j += 2 {
+		v := binary.LittleEndian.Uint64(p[4*j:])
+		a := acc[j : j+2 : j+2]
+		a[0] += (t0[uint8(v)] + t1[uint8(v>>8)]) + (t2[uint8(v>>16)] + t3[uint8(v>>24)])
+		a[1] += (t0[uint8(v>>32)] + t1[uint8(v>>40)]) + (t2[uint8(v>>48)] + t3[uint8(v>>56)])
+	}
+	if j < n {
+		c := p[4*j : 4*j+4]
+		acc[j] += (t0[c[0]] + t1[c[1]]) + (t2[c[2]] + t3[c[3]])
+	}
+}
+
+// ---------------------------------------------------------------- binary
+
+// binLUT holds +-1 weights as bits, 1 bit per weight: bit k of the code of
+// group g, column j is [W[8g+k][j] = +1].
+type binLUT struct{ quadPlanes }
+
 func newBinLUT(rows, cols int, s []int8) *binLUT {
-	p := &binLUT{rows: rows, cols: cols, groups: (rows + 7) / 8}
-	p.plane = make([]byte, p.groups*cols)
+	p := &binLUT{newQuadPlanes(rows, cols, 8)}
 	for i := range rows {
-		g, bit := i/8, byte(1)<<(i%8)
-		dst := p.plane[g*cols:][:cols]
+		bit := byte(1) << (i % 8)
 		for j, v := range s[i*cols : (i+1)*cols] {
 			if v > 0 {
-				dst[j] |= bit
+				*p.code(i/8, j) |= bit
 			}
 		}
 	}
 	return p
 }
 
-func (p *binLUT) bytes() int64 { return int64(len(p.plane)) }
-func (p *binLUT) lutLen() int  { return 4 * 256 }
-
 var signOf = [2]float32{-1, 1}
 
 func (p *binLUT) row(tok int, acc []float32) {
-	src := p.plane[(tok/8)*p.cols : (tok/8+1)*p.cols]
-	sh := uint(tok % 8)
-	acc = acc[:len(src)]
-	for j, b := range src {
-		acc[j] = signOf[(b>>sh)&1]
+	g, sh := tok/8, uint(tok%8)
+	src := p.plane[(g/4)*p.cols*4+g%4:]
+	acc = acc[:p.cols]
+	for j := range acc {
+		acc[j] = signOf[(src[4*j]>>sh)&1]
 	}
 }
 
 // signedTable fills t[b] = sum_k (bit k of b ? x_k : -x_k) for the (up to 8)
-// inputs x; missing inputs count as 0.
+// inputs x; missing inputs count as 0. 255 adds.
 func signedTable(t *[256]float32, x []float32) {
 	var xs [8]float32
 	copy(xs[:], x)
@@ -138,167 +203,32 @@ func signedTable(t *[256]float32, x []float32) {
 	}
 }
 
-func (p *binLUT) mul(x, acc []float32, lut []float32) {
-	cols := p.cols
-	acc = acc[:cols]
-	t0 := (*[256]float32)(lut[0:256])
-	t1 := (*[256]float32)(lut[256:512])
-	t2 := (*[256]float32)(lut[512:768])
-	t3 := (*[256]float32)(lut[768:1024])
-	g := 0
-	first := true
-	for ; g+4 <= p.groups; g += 4 {
-		signedTable(t0, x[8*g:min(8*g+8, p.rows)])
-		signedTable(t1, x[8*g+8:min(8*g+16, p.rows)])
-		signedTable(t2, x[8*g+16:min(8*g+24, p.rows)])
-		signedTable(t3, x[8*g+24:min(8*g+32, p.rows)])
-		b0 := p.plane[g*cols:][:len(acc)]
-		b1 := p.plane[(g+1)*cols:][:len(acc)]
-		b2 := p.plane[(g+2)*cols:][:len(acc)]
-		b3 := p.plane[(g+3)*cols:][:len(acc)]
-		if first {
-			for j := range acc {
-				acc[j] = t0[b0[j]] + t1[b1[j]] + t2[b2[j]] + t3[b3[j]]
-			}
-			first = false
-			continue
-		}
-		for j := range acc {
-			acc[j] += t0[b0[j]] + t1[b1[j]] + t2[b2[j]] + t3[b3[j]]
-		}
-	}
-	if first {
-		clear(acc)
-	}
-	for ; g < p.groups; g++ {
-		signedTable(t0, x[8*g:min(8*g+8, p.rows)])
-		b0 := p.plane[g*cols:][:len(acc)]
-		for j := range acc {
-			acc[j] += t0[b0[j]]
-		}
-	}
-}
-
-// ---------------------------------------------------------------- ternary, 2 bits
-
-// tern2LUT holds {-1,0,+1} weights as two bit planes (2 bits per weight).
-type tern2LUT struct {
-	rows, cols, groups int
-	plus, minus        []byte // like binLUT.plane, for w = +1 and w = -1
-}
-
-func newTern2LUT(rows, cols int, s []int8) *tern2LUT {
-	p := &tern2LUT{rows: rows, cols: cols, groups: (rows + 7) / 8}
-	p.plus = make([]byte, p.groups*cols)
-	p.minus = make([]byte, p.groups*cols)
-	for i := range rows {
-		g, bit := i/8, byte(1)<<(i%8)
-		dp, dm := p.plus[g*cols:][:cols], p.minus[g*cols:][:cols]
-		for j, v := range s[i*cols : (i+1)*cols] {
-			if v > 0 {
-				dp[j] |= bit
-			} else if v < 0 {
-				dm[j] |= bit
-			}
-		}
-	}
-	return p
-}
-
-func (p *tern2LUT) bytes() int64 { return int64(len(p.plus) + len(p.minus)) }
-func (p *tern2LUT) lutLen() int  { return 2 * 256 }
-
-func (p *tern2LUT) row(tok int, acc []float32) {
-	sp := p.plus[(tok/8)*p.cols : (tok/8+1)*p.cols]
-	sm := p.minus[(tok/8)*p.cols : (tok/8+1)*p.cols]
-	sm = sm[:len(sp)]
-	acc = acc[:len(sp)]
-	sh := uint(tok % 8)
-	for j := range sp {
-		acc[j] = float32(int((sp[j]>>sh)&1) - int((sm[j]>>sh)&1))
-	}
-}
-
-// subsetTable fills t[b] = sum_k (bit k of b ? x_k : 0).
-func subsetTable(t *[256]float32, x []float32) {
-	var xs [8]float32
-	copy(xs[:], x)
-	t[0] = 0
-	for k, size := 0, 1; k < 8; k, size = k+1, size*2 {
-		d := xs[k]
-		lo, hi := t[:size], t[size:2*size]
-		for b, v := range lo {
-			hi[b] = v + d
-		}
-	}
-}
-
-func (p *tern2LUT) mul(x, acc []float32, lut []float32) {
-	cols := p.cols
-	acc = acc[:cols]
-	t0 := (*[256]float32)(lut[0:256])
-	t1 := (*[256]float32)(lut[256:512])
-	g := 0
-	first := true
-	for ; g+2 <= p.groups; g += 2 {
-		subsetTable(t0, x[8*g:min(8*g+8, p.rows)])
-		subsetTable(t1, x[8*g+8:min(8*g+16, p.rows)])
-		p0, m0 := p.plus[g*cols:][:len(acc)], p.minus[g*cols:][:len(acc)]
-		p1, m1 := p.plus[(g+1)*cols:][:len(acc)], p.minus[(g+1)*cols:][:len(acc)]
-		if first {
-			for j := range acc {
-				acc[j] = (t0[p0[j]] - t0[m0[j]]) + (t1[p1[j]] - t1[m1[j]])
-			}
-			first = false
-			continue
-		}
-		for j := range acc {
-			acc[j] += (t0[p0[j]] - t0[m0[j]]) + (t1[p1[j]] - t1[m1[j]])
-		}
-	}
-	if first {
-		clear(acc)
-	}
-	for ; g < p.groups; g++ {
-		subsetTable(t0, x[8*g:min(8*g+8, p.rows)])
-		p0, m0 := p.plus[g*cols:][:len(acc)], p.minus[g*cols:][:len(acc)]
-		for j := range acc {
-			acc[j] += t0[p0[j]] - t0[m0[j]]
-		}
-	}
-}
+func (p *binLUT) mul(x, acc []float32, lut []float32) { p.mulWith(x, acc, lut, signedTable) }
 
 // ---------------------------------------------------------------- ternary, base 3
 
 // tern3LUT holds {-1,0,+1} weights in base 3, five per byte (1.6 bits per
-// weight): plane[g*cols+j] = sum_{k<5} (W[5g+k][j]+1) * 3^k.
-type tern3LUT struct {
-	rows, cols, groups int
-	plane              []byte
-}
+// weight): the code of group g, column j is sum_{k<5} (W[5g+k][j]+1) * 3^k.
+type tern3LUT struct{ quadPlanes }
 
 func newTern3LUT(rows, cols int, s []int8) *tern3LUT {
-	p := &tern3LUT{rows: rows, cols: cols, groups: (rows + 4) / 5}
-	p.plane = make([]byte, p.groups*cols)
+	p := &tern3LUT{newQuadPlanes(rows, cols, 5)}
 	for i := range rows {
-		g, w := i/5, byte(pow3[i%5])
-		dst := p.plane[g*cols:][:cols]
+		w := byte(pow3[i%5])
 		for j, v := range s[i*cols : (i+1)*cols] {
-			dst[j] += byte(v+1) * w
+			*p.code(i/5, j) += byte(v+1) * w
 		}
 	}
+	// Digits of inputs past the last row stay 0 ("-1"); their x is 0.
 	return p
 }
 
-func (p *tern3LUT) bytes() int64 { return int64(len(p.plane)) }
-func (p *tern3LUT) lutLen() int  { return 4 * 256 }
-
-// trit[k][b] is digit k of the base-3 code b, minus 1, as float32.
+// trit[k][c] is digit k of the base-3 code c, minus 1, as float32.
 var trit = func() (t [5][256]float32) {
-	for b := range 243 {
-		v := b
+	for c := range 243 {
+		v := c
 		for k := range 5 {
-			t[k][b] = float32(v%3 - 1)
+			t[k][c] = float32(v%3 - 1)
 			v /= 3
 		}
 	}
@@ -306,15 +236,17 @@ var trit = func() (t [5][256]float32) {
 }()
 
 func (p *tern3LUT) row(tok int, acc []float32) {
-	src := p.plane[(tok/5)*p.cols : (tok/5+1)*p.cols]
+	g := tok / 5
+	src := p.plane[(g/4)*p.cols*4+g%4:]
 	d := &trit[tok%5]
-	acc = acc[:len(src)]
-	for j, b := range src {
-		acc[j] = d[b]
+	acc = acc[:p.cols]
+	for j := range acc {
+		acc[j] = d[src[4*j]]
 	}
 }
 
-// base3Table fills t[c] = sum_k (digit k of c - 1) * x_k for c < 243.
+// base3Table fills t[c] = sum_k (digit k of c - 1) * x_k for c < 243
+// (242 adds).
 func base3Table(t *[256]float32, x []float32) {
 	var xs [5]float32
 	copy(xs[:], x)
@@ -332,43 +264,89 @@ func base3Table(t *[256]float32, x []float32) {
 	}
 }
 
-func (p *tern3LUT) mul(x, acc []float32, lut []float32) {
-	cols := p.cols
-	acc = acc[:cols]
+func (p *tern3LUT) mul(x, acc []float32, lut []float32) { p.mulWith(x, acc, lut, base3Table) }
+
+// ---------------------------------------------------------------- ternary, 2 bits
+
+// tern2LUT holds {-1,0,+1} weights as two bits each: a "plus" bit plane
+// ([w = +1]) and a "minus" one ([w = -1]), groups of 8 inputs. Interleaved
+// per column as [plus g, minus g, plus g+1, minus g+1], so the same 4-byte
+// pass serves two groups: acc += t_g[plus] - t_g[minus] + ...
+type tern2LUT struct{ quadPlanes }
+
+func newTern2LUT(rows, cols int, s []int8) *tern2LUT {
+	// Logical group g of 8 inputs uses slots 2g (plus) and 2g+1 (minus).
+	groups := (rows + 7) / 8
+	p := &tern2LUT{newQuadPlanes(2*groups*8, cols, 8)}
+	p.rows = rows
+	for i := range rows {
+		g, bit := i/8, byte(1)<<(i%8)
+		for j, v := range s[i*cols : (i+1)*cols] {
+			if v > 0 {
+				*p.code(2*g, j) |= bit
+			} else if v < 0 {
+				*p.code(2*g+1, j) |= bit
+			}
+		}
+	}
+	return p
+}
+
+func (p *tern2LUT) lutLen() int { return 2 * 256 }
+
+func (p *tern2LUT) row(tok int, acc []float32) {
+	g, sh := tok/8, uint(tok%8)
+	src := p.plane[(g/2)*p.cols*4+2*(g%2):]
+	acc = acc[:p.cols]
+	for j := range acc {
+		c := src[4*j:][:2]
+		acc[j] = float32(int((c[0]>>sh)&1) - int((c[1]>>sh)&1))
+	}
+}
+
+// subsetTable fills t[b] = sum_k (bit k of b ? x_k : 0) (255 adds).
+func subsetTable(t *[256]float32, x []float32) {
+	var xs [8]float32
+	copy(xs[:], x)
+	t[0] = 0
+	for k, size := 0, 1; k < 8; k, size = k+1, size*2 {
+		d := xs[k]
+		lo, hi := t[:size], t[size:2*size]
+		for b, v := range lo {
+			hi[b] = v + d
+		}
+	}
+}
+
+func (p *tern2LUT) mul(x, acc []float32, lut []float32) {
+	acc = acc[:p.cols]
+	clear(acc)
 	t0 := (*[256]float32)(lut[0:256])
 	t1 := (*[256]float32)(lut[256:512])
-	t2 := (*[256]float32)(lut[512:768])
-	t3 := (*[256]float32)(lut[768:1024])
-	g := 0
-	first := true
-	for ; g+4 <= p.groups; g += 4 {
-		base3Table(t0, x[5*g:min(5*g+5, p.rows)])
-		base3Table(t1, x[5*g+5:min(5*g+10, p.rows)])
-		base3Table(t2, x[5*g+10:min(5*g+15, p.rows)])
-		base3Table(t3, x[5*g+15:min(5*g+20, p.rows)])
-		b0 := p.plane[g*cols:][:len(acc)]
-		b1 := p.plane[(g+1)*cols:][:len(acc)]
-		b2 := p.plane[(g+2)*cols:][:len(acc)]
-		b3 := p.plane[(g+3)*cols:][:len(acc)]
-		if first {
-			for j := range acc {
-				acc[j] = t0[b0[j]] + t1[b1[j]] + t2[b2[j]] + t3[b3[j]]
-			}
-			first = false
-			continue
-		}
-		for j := range acc {
-			acc[j] += t0[b0[j]] + t1[b1[j]] + t2[b2[j]] + t3[b3[j]]
-		}
+	for qi := range p.quads {
+		g := 2 * qi // two logical groups of 8 inputs per pass
+		lo := min(8*g, p.rows)
+		subsetTable(t0, x[lo:min(lo+8, p.rows)])
+		lo = min(8*g+8, p.rows)
+		subsetTable(t1, x[lo:min(lo+8, p.rows)])
+		lookupPlusMinus(acc, t0[:], t1[:], p.plane[qi*p.cols*4:][:4*len(acc)])
 	}
-	if first {
-		clear(acc)
+}
+
+// lookupPlusMinus adds t0[p[4j]] - t0[p[4j+1]] + t1[p[4j+2]] - t1[p[4j+3]] to acc[j].
+func lookupPlusMinus(acc, t0, t1 []float32, p []byte) {
+	n := len(acc)
+	p = p[:4*n]
+	t0, t1 = t0[:256], t1[:256]
+	j := 0
+	for ; j+2 <= n; j += 2 {
+		v := binary.LittleEndian.Uint64(p[4*j:])
+		a := acc[j : j+2 : j+2]
+		a[0] += (t0[uint8(v)] - t0[uint8(v>>8)]) + (t1[uint8(v>>16)] - t1[uint8(v>>24)])
+		a[1] += (t0[uint8(v>>32)] - t0[uint8(v>>40)]) + (t1[uint8(v>>48)] - t1[uint8(v>>56)])
 	}
-	for ; g < p.groups; g++ {
-		base3Table(t0, x[5*g:min(5*g+5, p.rows)])
-		b0 := p.plane[g*cols:][:len(acc)]
-		for j := range acc {
-			acc[j] += t0[b0[j]]
-		}
+	if j < n {
+		c := p[4*j : 4*j+4]
+		acc[j] += (t0[c[0]] - t0[c[1]]) + (t1[c[2]] - t1[c[3]])
 	}
 }

@@ -1,0 +1,327 @@
+// Command nbrun executes the project's GoNB notebooks headless, checks them and
+// collects what they measured.
+//
+//	go run ./rbt/cmd/nbrun [-budget quick] [-out results] [-inplace] [notebooks/*.ipynb]
+//
+// For each notebook it runs `jupyter nbconvert --execute` with the GoNB kernel
+// under a per-cell timeout and RBT_BUDGET set, then fails if any cell failed or
+// printed an error, or if the notebook produced no figure (image/png or svg).
+// It writes under -out: the executed notebook, an HTML rendering, the figures as
+// files, the log of each run, and summary.md / summary.csv with every figure
+// the notebooks recorded through rbt/report (experiment, model, metric, value,
+// source). With -inplace the executed notebooks also replace the sources in
+// notebooks/, so the committed notebooks show their outputs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rbt-project/rbt/rbt/budget"
+	"github.com/rbt-project/rbt/rbt/report"
+)
+
+type options struct {
+	budget      budget.Budget
+	out         string
+	inplace     bool
+	html        bool
+	cellTimeout time.Duration
+	kernel      string
+	jupyter     string
+}
+
+func main() {
+	var o options
+	budgetName := flag.String("budget", os.Getenv(budget.EnvVar), "compute budget: smoke, quick or paper (default $RBT_BUDGET, else quick)")
+	flag.StringVar(&o.out, "out", "results", "directory for executed notebooks, HTML, figures, logs and the summary")
+	flag.BoolVar(&o.inplace, "inplace", false, "also write each executed notebook back over its source")
+	flag.BoolVar(&o.html, "html", true, "render each executed notebook to HTML")
+	flag.DurationVar(&o.cellTimeout, "cell-timeout", 0, "per-cell timeout (default: 10m at smoke, 3h otherwise)")
+	flag.StringVar(&o.kernel, "kernel", "gonb-rbt", "Jupyter kernel name (installed by .ci/setup.sh)")
+	flag.StringVar(&o.jupyter, "jupyter", "", "jupyter executable (default /usr/bin/jupyter, else jupyter on PATH)")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: nbrun [flags] [notebook.ipynb ...]   (default: notebooks/*.ipynb)")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	var err error
+	if o.budget, err = budget.Parse(*budgetName); err != nil {
+		fail(err)
+	}
+	if o.cellTimeout == 0 {
+		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 72*time.Hour)
+	}
+	if o.jupyter, err = findJupyter(o.jupyter); err != nil {
+		fail(err)
+	}
+	paths := flag.Args()
+	if len(paths) == 0 {
+		if paths, err = filepath.Glob("notebooks/*.ipynb"); err != nil || len(paths) == 0 {
+			fail(fmt.Errorf("no notebooks given and none found in ./notebooks (run from the repository root)"))
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := runAll(ctx, o, paths); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "nbrun:", err)
+	os.Exit(1)
+}
+
+func findJupyter(given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	// Debian's jupyter, not a pyenv/venv one that lacks nbclient (STACK.md).
+	if _, err := os.Stat("/usr/bin/jupyter"); err == nil {
+		return "/usr/bin/jupyter", nil
+	}
+	if p, err := exec.LookPath("jupyter"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("jupyter not found: run `bash .ci/setup.sh` first (it installs Debian's Jupyter and the GoNB kernel)")
+}
+
+// runResult is what one notebook produced.
+type runResult struct {
+	name    string
+	elapsed time.Duration
+	figures int
+	results []report.Result
+	err     error
+}
+
+func runAll(ctx context.Context, o options, paths []string) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	var all []runResult
+	for i, p := range paths {
+		fmt.Printf("[%d/%d] %s (RBT_BUDGET=%s) ...\n", i+1, len(paths), p, o.budget)
+		r := runOne(ctx, o, p)
+		all = append(all, r)
+		status := "ok"
+		if r.err != nil {
+			status = "FAILED: " + r.err.Error()
+		}
+		fmt.Printf("[%d/%d] %s: %s in %s, %d figure(s), %d result(s)\n", i+1, len(paths), r.name, status,
+			r.elapsed.Round(time.Second), r.figures, len(r.results))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err := writeSummary(o, all); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range all {
+		if r.err != nil {
+			failed++
+		}
+	}
+	fmt.Printf("notebooks: %d passed, %d failed (total %s); summary in %s\n",
+		len(all)-failed, failed, time.Since(start).Round(time.Second), filepath.Join(o.out, "summary.md"))
+	if failed > 0 || len(all) < len(paths) {
+		return fmt.Errorf("%d of %d notebooks failed or did not run", len(paths)-(len(all)-failed), len(paths))
+	}
+	return nil
+}
+
+func runOne(ctx context.Context, o options, path string) (r runResult) {
+	r.name = strings.TrimSuffix(filepath.Base(path), ".ipynb")
+	start := time.Now()
+	defer func() { r.elapsed = time.Since(start) }()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	if _, err := readNotebook(abs); err != nil {
+		r.err = err
+		return r
+	}
+	outAbs, err := filepath.Abs(o.out)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	executed := filepath.Join(outAbs, r.name+".ipynb")
+	resultsFile := filepath.Join(outAbs, r.name+".results.jsonl")
+	logFile := filepath.Join(outAbs, r.name+".log")
+	os.Remove(executed)
+	os.Remove(resultsFile)
+
+	log, err := os.Create(logFile)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer log.Close()
+	cmd := exec.CommandContext(ctx, o.jupyter, "nbconvert", "--to", "notebook", "--execute",
+		fmt.Sprintf("--ExecutePreprocessor.timeout=%d", int(o.cellTimeout.Seconds())),
+		"--ExecutePreprocessor.kernel_name="+o.kernel,
+		"--output", executed, abs)
+	cmd.Dir = filepath.Dir(abs) // GoNB starts in the notebook's folder (GONB_DIR).
+	cmd.Env = append(os.Environ(),
+		budget.EnvVar+"="+string(o.budget),
+		report.ResultsFileEnv+"="+resultsFile,
+		"PYDEVD_DISABLE_FILE_VALIDATION=1")
+	cmd.Stdout, cmd.Stderr = log, log
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		r.err = fmt.Errorf("starting %s: %w", o.jupyter, err)
+		return r
+	}
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			fmt.Printf("    %s: running, %s elapsed\n", r.name, time.Since(start).Round(time.Second))
+		}
+	}
+	if err != nil {
+		r.err = fmt.Errorf("execution failed (%v); last lines of %s:\n%s", err, logFile, tail(logFile, 25))
+		return r
+	}
+	nb, err := readNotebook(executed)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	errs, figs := check(nb)
+	r.figures = len(figs)
+	if len(errs) > 0 {
+		r.err = fmt.Errorf("error output in %s:\n  %s", executed, strings.Join(errs, "\n  "))
+		return r
+	}
+	if len(figs) == 0 {
+		r.err = fmt.Errorf("%s produced no figure (image/png or image/svg+xml output)", path)
+		return r
+	}
+	if err := saveFigures(outAbs, r.name, figs); err != nil {
+		r.err = err
+		return r
+	}
+	if _, err := os.Stat(resultsFile); err == nil {
+		if r.results, err = report.ReadFile(resultsFile); err != nil {
+			r.err = err
+			return r
+		}
+	}
+	if o.html {
+		html := exec.CommandContext(ctx, o.jupyter, "nbconvert", "--to", "html", "--output", filepath.Join(outAbs, r.name+".html"), executed)
+		html.Stdout, html.Stderr = log, log
+		if err := html.Run(); err != nil {
+			r.err = fmt.Errorf("HTML conversion of %s failed (%v); see %s", executed, err, logFile)
+			return r
+		}
+	}
+	if o.inplace {
+		if err := copyFile(executed, abs); err != nil {
+			r.err = err
+		}
+	}
+	return r
+}
+
+func saveFigures(dir, name string, figs []figure) error {
+	figDir := filepath.Join(dir, "figures")
+	if err := os.MkdirAll(figDir, 0o755); err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(figDir, name+"-*"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	for i, f := range figs {
+		ext := ".png"
+		if f.Mime == "image/svg+xml" {
+			ext = ".svg"
+		}
+		if err := os.WriteFile(filepath.Join(figDir, fmt.Sprintf("%s-%02d%s", name, i+1, ext)), f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile writes src over dst atomically (temp file + rename).
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+func tail(path string, n int) string {
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+func writeSummary(o options, all []runResult) error {
+	var rows []report.Result
+	nbTable := report.Table{Header: []string{"notebook", "status", "wall time", "figures", "results"}}
+	for _, r := range all {
+		status := "ok"
+		if r.err != nil {
+			status = "FAILED"
+		}
+		nbTable.Rows = append(nbTable.Rows, []string{r.name, status, r.elapsed.Round(time.Second).String(),
+			fmt.Sprint(r.figures), fmt.Sprint(len(r.results))})
+		rows = append(rows, r.results...)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Experiment < rows[j].Experiment })
+	var md strings.Builder
+	fmt.Fprintf(&md, "# rbt results (RBT_BUDGET=%s, %s)\n\n", o.budget, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	md.WriteString("Every value below was recorded by the notebook that computed it; `source` says where it comes from.\n\n")
+	md.WriteString(report.ResultsTable(rows).Markdown())
+	md.WriteString("\n## Notebooks\n\n")
+	md.WriteString(nbTable.Markdown())
+	md.WriteString("\nFigures are in `figures/`, executed notebooks and their HTML beside this file.\n")
+	if err := os.WriteFile(filepath.Join(o.out, "summary.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	var csv strings.Builder
+	csv.WriteString("experiment,model,metric,value,source\n")
+	for _, r := range rows {
+		csv.WriteString(strings.Join([]string{csvQuote(r.Experiment), csvQuote(r.Model), csvQuote(r.Metric),
+			report.FormatValue(r.Value), csvQuote(r.Source)}, ",") + "\n")
+	}
+	return os.WriteFile(filepath.Join(o.out, "summary.csv"), []byte(csv.String()), 0o644)
+}
+
+func csvQuote(s string) string {
+	if strings.ContainsAny(s, ",\"\n") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}

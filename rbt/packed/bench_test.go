@@ -1,0 +1,76 @@
+package packed
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkLSTMStep times one LSTM step (both products, gates, state update;
+// no output layer) at batch 1 with dense input of width = hidden, the shape of
+// the paper's PTB-char model (1000) and a small one (256), for every kernel:
+//
+//	GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd go test ./rbt/packed -run '^$' -bench LSTMStep -benchtime 2s
+//
+// Custom metrics: steps/s, and weightB = resident bytes of Wx and Wh.
+func BenchmarkLSTMStep(b *testing.B) {
+	for _, n := range []int{1000, 256} {
+		for _, c := range []struct {
+			name   string
+			w      WeightKind
+			kernel Kernel
+		}{
+			{"binary-lut", Binary, KernelLUT},
+			{"ternary-lut2bit", Ternary, KernelLUT},
+			{"ternary-lutbase3", Ternary, KernelLUTBase3},
+			{"float32-reference", Binary, KernelFloat32},
+		} {
+			b.Run(fmt.Sprintf("h%d/%s", n, c.name), func(b *testing.B) {
+				benchStep(b, LSTM, c.w, c.kernel, n, 1)
+			})
+		}
+	}
+}
+
+// BenchmarkLSTMStepBatch times the same step for small batches (per batch step).
+func BenchmarkLSTMStepBatch(b *testing.B) {
+	for _, batch := range []int{4, 16} {
+		for _, k := range []Kernel{KernelLUT, KernelFloat32} {
+			b.Run(fmt.Sprintf("h1000/batch%d/binary-%s", batch, k), func(b *testing.B) {
+				benchStep(b, LSTM, Binary, k, 1000, batch)
+			})
+		}
+	}
+}
+
+// BenchmarkGRUStep is the GRU counterpart at hidden 1000.
+func BenchmarkGRUStep(b *testing.B) {
+	for _, k := range []Kernel{KernelLUT, KernelFloat32} {
+		b.Run("h1000/binary-"+k.String(), func(b *testing.B) { benchStep(b, GRU, Binary, k, 1000, 1) })
+	}
+}
+
+func benchStep(b *testing.B, cell CellKind, w WeightKind, k Kernel, n, batch int) {
+	m, err := RandomModel(RandomSpec{Cell: cell, Weights: w, Input: Dense, Features: n, Hidden: []int{n}, Classes: 2, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngineKernel(m, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, batch*n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	s := e.NewState(batch)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := e.StepDense(s, x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	b.ReportMetric(float64(e.WeightBytes()), "weightB")
+}

@@ -1,0 +1,49 @@
+package plots
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"testing"
+)
+
+func TestFiguresArePNGs(t *testing.T) {
+	curve := Series{Name: "loss", X: []float64{1, 2, 3, 4}, Y: []float64{2, 1.5, math.NaN(), 1}}
+	for _, tc := range []struct {
+		name string
+		draw func() ([]byte, error)
+	}{
+		{"lines", func() ([]byte, error) { return Lines(Options{Title: "t", XLabel: "x", YLabel: "y"}, curve) }},
+		{"lines-logx", func() ([]byte, error) { return Lines(Options{LogX: true}, curve) }},
+		{"scatter", func() ([]byte, error) {
+			return Scatter(Options{LogX: true}, []Labeled{{"binary", 525, 1.4, 0}, {"fp", 16800, 1.38, 1}, {"bad", 0, 1, 2}})
+		}},
+		{"histograms", func() ([]byte, error) {
+			return Histograms(Options{}, 2, []Histogram{
+				{Title: "i", Series: []Series{{Name: "a", Y: []float64{0.1, 0.2, 0.2, 0.9}}, {Name: "b", Y: []float64{0.5, 0.5}}}},
+				{Title: "f", Series: []Series{{Name: "a", Y: []float64{0.3, 0.4}}}},
+				{Title: "o", Series: []Series{{Name: "a", Y: []float64{math.Inf(1)}}}},
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := tc.draw()
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("not a PNG: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+				t.Fatalf("image too small: %v", b)
+			}
+		})
+	}
+}
+
+func TestLinesRejectsMismatchedSeries(t *testing.T) {
+	if _, err := Lines(Options{}, Series{Name: "bad", X: []float64{1, 2}, Y: []float64{1}}); err == nil {
+		t.Fatal("Lines accepted a series with 2 x and 1 y")
+	}
+}

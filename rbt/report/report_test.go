@@ -1,0 +1,57 @@
+package report
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	t.Setenv(ResultsFileEnv, path)
+	in := []Result{
+		{"PTB char", "BN binary", "test BPC", 1.4321, Measured("smoke")},
+		{"PTB char", "BinaryConnect", "test BPC", math.NaN(), Measured("smoke")},
+		{"text8", "BN-LSTM 2000", "test BPC", 1.36, "Cooijmans et al. 2017"},
+	}
+	if err := Record(in[:2]...); err != nil {
+		t.Fatal(err)
+	}
+	if err := Record(in[2]); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("read %d results, want %d", len(out), len(in))
+	}
+	for i := range in {
+		same := out[i].Value == in[i].Value || (math.IsNaN(out[i].Value) && math.IsNaN(in[i].Value))
+		if !same || out[i].Model != in[i].Model || out[i].Source != in[i].Source {
+			t.Errorf("result %d: got %+v, want %+v", i, out[i], in[i])
+		}
+	}
+}
+
+func TestRecordWithoutFileIsNoop(t *testing.T) {
+	t.Setenv(ResultsFileEnv, "")
+	if err := Record(Result{Value: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTables(t *testing.T) {
+	tab := ResultsTable([]Result{{"e", "m|x", "BPC", 1.23456, "s"}, {"e", "m", "weights", 4200000, "s"}})
+	md := tab.Markdown()
+	for _, want := range []string{"| experiment | model |", `m\|x`, "1.235", "4200000"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if h := tab.HTML(); !strings.Contains(h, "<td") || strings.Contains(h, "m|x<") == false {
+		t.Errorf("HTML table malformed: %s", h)
+	}
+}
