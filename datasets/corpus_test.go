@@ -104,7 +104,7 @@ func TestLinuxSubstitute(t *testing.T) {
 
 func TestLinuxPrefersRealFile(t *testing.T) {
 	root := writeFiles(t, map[string]string{
-		"linux/linux_input.txt":                             "int main(void) { return 0; }\n/* real */\n",
+		"linux/linux_input.txt":                           "int main(void) { return 0; }\n/* real */\n",
 		"linux-substitute/linux_substitute_kernel6.1.txt": "stand-in text\n",
 	})
 	t.Setenv(EnvVar, root)
