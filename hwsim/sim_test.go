@@ -1,0 +1,76 @@
+package hwsim
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rbt-project/rbt/rbt/packed"
+)
+
+// hiPrecision returns a design with wide formats, whose output should track
+// the float64 reference closely.
+func hiPrecision(w WeightFormat, wbits int) Config {
+	c := MustExampleConfig("binary")
+	c.Name = "hi-precision"
+	c.Weights, c.WeightBits = w, wbits
+	c.Datapath = Datapath{ActBits: 16, AccBits: 40, InternalBits: 28, InternalFrac: 18, ParamBits: 20, InputFrac: 14}
+	c.Nonlin = Nonlin{Kind: PWL, Entries: 1024, Range: 16}
+	return c
+}
+
+func TestSimMatchesReference(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spec   RandomSpec
+		design WeightFormat
+		wbits  int
+		tol    float64
+	}{
+		{"lstm-binary-onehot", RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 11, Hidden: 70, Steps: 5}, Binary, 1, 2e-3},
+		{"lstm-ternary-onehot-2layers", RandomSpec{Seed: 2, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, In: 9, Hidden: 65, Layers: 2, Steps: 3}, Ternary, 2, 2e-3},
+		{"gru-binary-dense", RandomSpec{Seed: 3, Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, In: 3, Hidden: 40, Steps: 4}, Binary, 1, 2e-3},
+		{"lstm-float-on-fixed16", RandomSpec{Seed: 4, Cell: packed.LSTM, Weights: packed.Float32, Input: packed.OneHot, In: 7, Hidden: 33, Steps: 2}, Fixed, 16, 5e-3},
+		{"gru-ternary-on-fixed12", RandomSpec{Seed: 5, Cell: packed.GRU, Weights: packed.Ternary, Input: packed.OneHot, In: 6, Hidden: 30, Layers: 2, Steps: 2}, Fixed, 12, 2e-3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := RandomModel(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim, err := NewSim(hiPrecision(tc.design, tc.wbits), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, _ := NewReference(m, 0)
+			st := sim.NewState()
+			rng := rand.New(rand.NewPCG(9, 9))
+			worst := 0.0
+			for step := 0; step < 40; step++ {
+				tok := rng.IntN(tc.spec.In)
+				x := make([]float32, tc.spec.In)
+				for i := range x {
+					x[i] = float32(rng.Float64())
+				}
+				if m.Input == packed.Dense {
+					if err := st.StepDense(x); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := st.StepToken(tok); err != nil {
+					t.Fatal(err)
+				}
+				ref.Step(tok, x)
+				for li := range m.Layers {
+					got := st.HFloat(nil, li)
+					for k, v := range ref.H(li) {
+						worst = math.Max(worst, math.Abs(got[k]-v))
+					}
+				}
+			}
+			t.Logf("max |h_fixed - h_float| over 40 steps = %.3g", worst)
+			if worst > tc.tol {
+				t.Errorf("max |dh| = %g > %g", worst, tc.tol)
+			}
+		})
+	}
+}
