@@ -21,8 +21,8 @@ func BenchmarkLSTMStep(b *testing.B) {
 			kernel Kernel
 		}{
 			{"binary-lut", Binary, KernelLUT},
-			{"ternary-lut2bit", Ternary, KernelLUT},
-			{"ternary-lutbase3", Ternary, KernelLUTBase3},
+			{"ternary-lutbase3", Ternary, KernelLUT},
+			{"ternary-lut2bit", Ternary, KernelLUT2Bit},
 			{"float32-reference", Binary, KernelFloat32},
 		} {
 			b.Run(fmt.Sprintf("h%d/%s", n, c.name), func(b *testing.B) {

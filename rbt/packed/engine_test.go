@@ -90,7 +90,7 @@ func TestEngineMatchesReference64(t *testing.T) {
 			if math.Abs(want[0][0]-want[steps-1][0]) < 1e-6 {
 				t.Fatalf("reference logits do not change over time: %v", want[0][0])
 			}
-			for _, k := range []Kernel{KernelLUT, KernelLUTBase3, KernelFloat32} {
+			for _, k := range []Kernel{KernelLUT, KernelLUT2Bit, KernelFloat32} {
 				e, err := NewEngineKernel(m, k)
 				if err != nil {
 					t.Fatal(err)

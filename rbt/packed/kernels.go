@@ -1,7 +1,5 @@
 package packed
 
-import "encoding/binary"
-
 // Matrix-vector kernels. Every kernel computes acc = x . W for a rows x cols
 // matrix W (rows = inputs, cols = G*n gate units) and one input row x, or
 // selects row tok of W (one-hot input).
@@ -86,71 +84,56 @@ func (p *denseF32) mul(x, acc []float32, _ []float32) {
 
 // ---------------------------------------------------------------- packed planes
 
-// quadPlanes stores one code byte per (group of inputs, column), four groups
-// interleaved per column: plane[(q*cols+j)*4+k] codes inputs of group 4q+k.
-// Groups past the last input are zero bytes (their inputs count as 0).
-type quadPlanes struct {
+// planes stores one code byte per (group of inputs, column):
+// plane[g*cols+j] codes the inputs of group g for column j. The number of
+// groups is padded to a multiple of 4 with zero bytes whose inputs count as 0.
+type planes struct {
 	rows, cols int
 	per        int // inputs per group: 8 (bits) or 5 (base 3)
-	quads      int
+	groups     int // multiple of 4
 	plane      []byte
 }
 
-func newQuadPlanes(rows, cols, per int) quadPlanes {
-	groups := (rows + per - 1) / per
-	q := quadPlanes{rows: rows, cols: cols, per: per, quads: (groups + 3) / 4}
-	q.plane = make([]byte, q.quads*cols*4)
-	return q
+func newPlanes(rows, cols, per int) planes {
+	g := (rows + per - 1) / per
+	g = (g + 3) / 4 * 4
+	return planes{rows: rows, cols: cols, per: per, groups: g, plane: make([]byte, g*cols)}
 }
 
-// code returns the byte of group g, column j.
-func (q *quadPlanes) code(g, j int) *byte { return &q.plane[((g/4)*q.cols+j)*4+g%4] }
-
-func (q *quadPlanes) bytes() int64 { return int64(len(q.plane)) }
-func (q *quadPlanes) lutLen() int  { return 4 * 256 }
+func (q *planes) bytes() int64 { return int64(len(q.plane)) }
+func (q *planes) lutLen() int  { return 4 * 256 }
 
 // xs returns the inputs of group g (possibly fewer than per, or none).
-func (q *quadPlanes) xs(x []float32, g int) []float32 {
+func (q *planes) xs(x []float32, g int) []float32 {
 	lo := min(g*q.per, q.rows)
 	return x[lo:min(lo+q.per, q.rows)]
 }
 
-// mulWith runs the pass structure shared by binary and base-3 planes: for
-// each quad, build four tables with fill, then accumulate.
-func (q *quadPlanes) mulWith(x, acc, lut []float32, fill func(t *[256]float32, x []float32)) {
-	acc = acc[:q.cols]
+// mulWith is the pass structure shared by binary and base-3 planes: for each
+// 4 groups, fill four tables, then accumulate over all columns.
+func (q *planes) mulWith(x, acc, lut []float32, fill func(t *[256]float32, x []float32)) {
+	cols := q.cols
+	acc = acc[:cols]
 	clear(acc)
-	t0 := (*[256]float32)(lut[0:256])
-	t1 := (*[256]float32)(lut[256:512])
-	t2 := (*[256]float32)(lut[512:768])
-	t3 := (*[256]float32)(lut[768:1024])
-	for qi := range q.quads {
-		g := 4 * qi
-		fill(t0, q.xs(x, g))
-		fill(t1, q.xs(x, g+1))
-		fill(t2, q.xs(x, g+2))
-		fill(t3, q.xs(x, g+3))
-		lookupQuad(acc, t0[:], t1[:], t2[:], t3[:], q.plane[qi*q.cols*4:][:4*len(acc)])
+	lut = lut[:1024]
+	for g := 0; g < q.groups; g += 4 {
+		fill((*[256]float32)(lut[0:256]), q.xs(x, g))
+		fill((*[256]float32)(lut[256:512]), q.xs(x, g+1))
+		fill((*[256]float32)(lut[512:768]), q.xs(x, g+2))
+		fill((*[256]float32)(lut[768:1024]), q.xs(x, g+3))
+		p := q.plane[g*cols : (g+4)*cols]
+		lookup4(acc, lut, p[:cols], p[cols:2*cols], p[2*cols:3*cols], p[3*cols:])
 	}
 }
 
-// lookupQuad adds t0[p[4j]] + t1[p[4j+1]] + t2[p[4j+2]] + t3[p[4j+3]] to
-// acc[j]. The tables are length-256 slices indexed by bytes, so the compiler
-// emits no bounds or nil checks in the loop.
-func lookupQuad(acc, t0, t1, t2, t3 []float32, p []byte) {
+// lookup4 adds t[b0[j]] + t[256+b1[j]] + t[512+b2[j]] + t[768+b3[j]] to
+// acc[j]: four table lookups per column, no multiplication.
+func lookup4(acc, t []float32, b0, b1, b2, b3 []byte) {
 	n := len(acc)
-	p = p[:4*n]
-	t0, t1, t2, t3 = t0[:256], t1[:256], t2[:256], t3[:256]
-	j := 0
-	for ; j+2 <= n; j += 2 {
-		v := binary.LittleEndian.Uint64(p[4*j:])
-		a := acc[j : j+2 : j+2]
-		a[0] += (t0[uint8(v)] + t1[uint8(v>>8)]) + (t2[uint8(v>>16)] + t3[uint8(v>>24)])
-		a[1] += (t0[uint8(v>>32)] + t1[uint8(v>>40)]) + (t2[uint8(v>>48)] + t3[uint8(v>>56)])
-	}
-	if j < n {
-		c := p[4*j : 4*j+4]
-		acc[j] += (t0[c[0]] + t1[c[1]]) + (t2[c[2]] + t3[c[3]])
+	b0, b1, b2, b3 = b0[:n], b1[:n], b2[:n], b3[:n]
+	t = t[:1024]
+	for j := range acc {
+		acc[j] += (t[b0[j]] + t[256+int(b1[j])]) + (t[512+int(b2[j])] + t[768+int(b3[j])])
 	}
 }
 
@@ -158,15 +141,16 @@ func lookupQuad(acc, t0, t1, t2, t3 []float32, p []byte) {
 
 // binLUT holds +-1 weights as bits, 1 bit per weight: bit k of the code of
 // group g, column j is [W[8g+k][j] = +1].
-type binLUT struct{ quadPlanes }
+type binLUT struct{ planes }
 
 func newBinLUT(rows, cols int, s []int8) *binLUT {
-	p := &binLUT{newQuadPlanes(rows, cols, 8)}
+	p := &binLUT{newPlanes(rows, cols, 8)}
 	for i := range rows {
 		bit := byte(1) << (i % 8)
+		dst := p.plane[(i/8)*cols:][:cols]
 		for j, v := range s[i*cols : (i+1)*cols] {
 			if v > 0 {
-				*p.code(i/8, j) |= bit
+				dst[j] |= bit
 			}
 		}
 	}
@@ -176,11 +160,11 @@ func newBinLUT(rows, cols int, s []int8) *binLUT {
 var signOf = [2]float32{-1, 1}
 
 func (p *binLUT) row(tok int, acc []float32) {
-	g, sh := tok/8, uint(tok%8)
-	src := p.plane[(g/4)*p.cols*4+g%4:]
-	acc = acc[:p.cols]
-	for j := range acc {
-		acc[j] = signOf[(src[4*j]>>sh)&1]
+	src := p.plane[(tok/8)*p.cols:][:p.cols]
+	sh := uint(tok % 8)
+	acc = acc[:len(src)]
+	for j, b := range src {
+		acc[j] = signOf[(b>>sh)&1]
 	}
 }
 
@@ -209,17 +193,18 @@ func (p *binLUT) mul(x, acc []float32, lut []float32) { p.mulWith(x, acc, lut, s
 
 // tern3LUT holds {-1,0,+1} weights in base 3, five per byte (1.6 bits per
 // weight): the code of group g, column j is sum_{k<5} (W[5g+k][j]+1) * 3^k.
-type tern3LUT struct{ quadPlanes }
+type tern3LUT struct{ planes }
 
 func newTern3LUT(rows, cols int, s []int8) *tern3LUT {
-	p := &tern3LUT{newQuadPlanes(rows, cols, 5)}
+	p := &tern3LUT{newPlanes(rows, cols, 5)}
 	for i := range rows {
 		w := byte(pow3[i%5])
+		dst := p.plane[(i/5)*cols:][:cols]
 		for j, v := range s[i*cols : (i+1)*cols] {
-			*p.code(i/5, j) += byte(v+1) * w
+			dst[j] += byte(v+1) * w
 		}
 	}
-	// Digits of inputs past the last row stay 0 ("-1"); their x is 0.
+	// Digits of inputs past the last row stay 0 (weight -1); their x is 0.
 	return p
 }
 
@@ -236,12 +221,11 @@ var trit = func() (t [5][256]float32) {
 }()
 
 func (p *tern3LUT) row(tok int, acc []float32) {
-	g := tok / 5
-	src := p.plane[(g/4)*p.cols*4+g%4:]
+	src := p.plane[(tok/5)*p.cols:][:p.cols]
 	d := &trit[tok%5]
-	acc = acc[:p.cols]
-	for j := range acc {
-		acc[j] = d[src[4*j]]
+	acc = acc[:len(src)]
+	for j, b := range src {
+		acc[j] = d[b]
 	}
 }
 
@@ -268,24 +252,23 @@ func (p *tern3LUT) mul(x, acc []float32, lut []float32) { p.mulWith(x, acc, lut,
 
 // ---------------------------------------------------------------- ternary, 2 bits
 
-// tern2LUT holds {-1,0,+1} weights as two bits each: a "plus" bit plane
-// ([w = +1]) and a "minus" one ([w = -1]), groups of 8 inputs. Interleaved
-// per column as [plus g, minus g, plus g+1, minus g+1], so the same 4-byte
-// pass serves two groups: acc += t_g[plus] - t_g[minus] + ...
-type tern2LUT struct{ quadPlanes }
+// tern2LUT holds {-1,0,+1} weights as two bits each, in groups of 8 inputs:
+// plane 2g marks w = +1 and plane 2g+1 marks w = -1 (so acc += t_g[plus] -
+// t_g[minus], with subset-sum tables).
+type tern2LUT struct{ planes }
 
 func newTern2LUT(rows, cols int, s []int8) *tern2LUT {
-	// Logical group g of 8 inputs uses slots 2g (plus) and 2g+1 (minus).
 	groups := (rows + 7) / 8
-	p := &tern2LUT{newQuadPlanes(2*groups*8, cols, 8)}
+	p := &tern2LUT{newPlanes(16*groups, cols, 8)} // 2 planes per group of 8
 	p.rows = rows
 	for i := range rows {
 		g, bit := i/8, byte(1)<<(i%8)
+		plus, minus := p.plane[(2*g)*cols:][:cols], p.plane[(2*g+1)*cols:][:cols]
 		for j, v := range s[i*cols : (i+1)*cols] {
 			if v > 0 {
-				*p.code(2*g, j) |= bit
+				plus[j] |= bit
 			} else if v < 0 {
-				*p.code(2*g+1, j) |= bit
+				minus[j] |= bit
 			}
 		}
 	}
@@ -296,11 +279,10 @@ func (p *tern2LUT) lutLen() int { return 2 * 256 }
 
 func (p *tern2LUT) row(tok int, acc []float32) {
 	g, sh := tok/8, uint(tok%8)
-	src := p.plane[(g/2)*p.cols*4+2*(g%2):]
+	plus, minus := p.plane[(2*g)*p.cols:][:p.cols], p.plane[(2*g+1)*p.cols:][:p.cols]
 	acc = acc[:p.cols]
 	for j := range acc {
-		c := src[4*j:][:2]
-		acc[j] = float32(int((c[0]>>sh)&1) - int((c[1]>>sh)&1))
+		acc[j] = float32(int((plus[j]>>sh)&1) - int((minus[j]>>sh)&1))
 	}
 }
 
@@ -319,34 +301,26 @@ func subsetTable(t *[256]float32, x []float32) {
 }
 
 func (p *tern2LUT) mul(x, acc []float32, lut []float32) {
-	acc = acc[:p.cols]
+	cols := p.cols
+	acc = acc[:cols]
 	clear(acc)
-	t0 := (*[256]float32)(lut[0:256])
-	t1 := (*[256]float32)(lut[256:512])
-	for qi := range p.quads {
-		g := 2 * qi // two logical groups of 8 inputs per pass
+	lut = lut[:512]
+	for g := 0; 2*g < p.groups; g += 2 { // two groups of 8 inputs (4 planes) per pass
 		lo := min(8*g, p.rows)
-		subsetTable(t0, x[lo:min(lo+8, p.rows)])
+		subsetTable((*[256]float32)(lut[0:256]), x[lo:min(lo+8, p.rows)])
 		lo = min(8*g+8, p.rows)
-		subsetTable(t1, x[lo:min(lo+8, p.rows)])
-		lookupPlusMinus(acc, t0[:], t1[:], p.plane[qi*p.cols*4:][:4*len(acc)])
+		subsetTable((*[256]float32)(lut[256:512]), x[lo:min(lo+8, p.rows)])
+		q := p.plane[2*g*cols : (2*g+4)*cols]
+		lookupPlusMinus(acc, lut, q[:cols], q[cols:2*cols], q[2*cols:3*cols], q[3*cols:])
 	}
 }
 
-// lookupPlusMinus adds t0[p[4j]] - t0[p[4j+1]] + t1[p[4j+2]] - t1[p[4j+3]] to acc[j].
-func lookupPlusMinus(acc, t0, t1 []float32, p []byte) {
+// lookupPlusMinus adds t[p0[j]] - t[m0[j]] + t[256+p1[j]] - t[256+m1[j]] to acc[j].
+func lookupPlusMinus(acc, t []float32, p0, m0, p1, m1 []byte) {
 	n := len(acc)
-	p = p[:4*n]
-	t0, t1 = t0[:256], t1[:256]
-	j := 0
-	for ; j+2 <= n; j += 2 {
-		v := binary.LittleEndian.Uint64(p[4*j:])
-		a := acc[j : j+2 : j+2]
-		a[0] += (t0[uint8(v)] - t0[uint8(v>>8)]) + (t1[uint8(v>>16)] - t1[uint8(v>>24)])
-		a[1] += (t0[uint8(v>>32)] - t0[uint8(v>>40)]) + (t1[uint8(v>>48)] - t1[uint8(v>>56)])
-	}
-	if j < n {
-		c := p[4*j : 4*j+4]
-		acc[j] += (t0[c[0]] - t0[c[1]]) + (t1[c[2]] - t1[c[3]])
+	p0, m0, p1, m1 = p0[:n], m0[:n], p1[:n], m1[:n]
+	t = t[:512]
+	for j := range acc {
+		acc[j] += (t[p0[j]] - t[m0[j]]) + (t[256+int(p1[j])] - t[256+int(m1[j])])
 	}
 }
