@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
+	"github.com/gomlx/gomlx/ml/train/metric"
 )
 
 // Checkpoint layout. Each checkpoint is a directory, complete or absent:
@@ -225,7 +226,12 @@ func nonFinite(t *tensors.Tensor) (bool, string) {
 func writeCheckpoint(store *model.Store, dir, name string, state *State) (string, error) {
 	state.Version = stateVersion
 	state.Variables = state.Variables[:0]
+	var excluded []*model.Variable
 	for v := range store.IterVariables() {
+		if isMetricVar(v.Path()) {
+			excluded = append(excluded, v)
+			continue
+		}
 		state.Variables = append(state.Variables, VarInfo{v.Path(), v.Trainable})
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -242,7 +248,8 @@ func writeCheckpoint(store *model.Store, dir, name string, state *State) (string
 		}
 	}()
 	prev := store.Loader()
-	h, err := checkpoint.Build(store).Dir(tmp).Keep(-1).WithCompression(checkpoint.BinUncompressed).Done()
+	h, err := checkpoint.Build(store).Dir(tmp).Keep(-1).WithCompression(checkpoint.BinUncompressed).
+		ExcludeVars(excluded...).Done()
 	store.SetLoader(prev)
 	if err != nil {
 		return "", fmt.Errorf("training: preparing checkpoint %s: %w", tmp, err)
@@ -278,6 +285,13 @@ func writeCheckpoint(store *model.Store, dir, name string, state *State) (string
 		return "", err
 	}
 	return final, nil
+}
+
+// isMetricVar tells the state of train.Trainer's metrics (a moving average of
+// the loss, under a scope named with a per-trainer UUID): display only, and
+// useless to a new trainer, so not saved.
+func isMetricVar(path string) bool {
+	return strings.HasPrefix(path, "/"+metric.Scope+"/")
 }
 
 // syncDir fsyncs the directory (and, with files, every regular file in it).
