@@ -22,8 +22,9 @@ import (
 
 // Series is one named curve or point set.
 type Series struct {
-	Name string
-	X, Y []float64
+	Name   string
+	X, Y   []float64
+	Dashed bool // a reference line rather than a measurement
 }
 
 // Options are the labels and axes of a figure.
@@ -106,12 +107,27 @@ func Lines(o Options, series ...Series) ([]byte, error) {
 		}
 		l.Color, sc.Color = Color(i), Color(i)
 		l.Width = vg.Points(1.5)
-		sc.Shape = draw.CircleGlyph{}
-		sc.Radius = vg.Points(1.5)
-		p.Add(l, sc)
+		if s.Dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(l)
+		} else {
+			sc.Shape = draw.CircleGlyph{}
+			sc.Radius = vg.Points(1.5)
+			p.Add(l, sc)
+		}
 		p.Legend.Add(s.Name, l)
 	}
+	headroom(p, o, len(series))
 	return PNG(p, o)
+}
+
+// headroom extends the y axis upwards so the legend (top right) does not
+// cover the curves: one legend line is about 6% of the height.
+func headroom(p *plot.Plot, o Options, entries int) {
+	if o.LogY || entries == 0 || p.Y.Max <= p.Y.Min {
+		return
+	}
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.07 * float64(entries)
 }
 
 // Labeled is a point of a scatter plot with its label.

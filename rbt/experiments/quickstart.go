@@ -1,0 +1,192 @@
+// Package experiments holds the experiments of the paper end to end — data,
+// model, training, evaluation, tables and figures — so that each notebook is a
+// few thin cells calling one function. Every experiment reads its settings from
+// a budget (package budget: smoke, quick, paper).
+package experiments
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/rbt/backend"
+	"github.com/rbt-project/rbt/rbt/budget"
+	"github.com/rbt-project/rbt/rbt/models"
+	"github.com/rbt-project/rbt/rbt/optim"
+	"github.com/rbt-project/rbt/rbt/plots"
+)
+
+// QuickstartConfig is the tiny character-level language model of the
+// quickstart notebook: a one-layer BN-LSTM with binary weights.
+type QuickstartConfig struct {
+	Hidden, SeqLen, Batch, Steps int
+	Quantizer                    string  // quant registry name, e.g. "binary"
+	LearningRate                 float64 // Adam
+	Seed                         uint64
+}
+
+// QuickstartSettings returns the quickstart's settings at a budget: a few
+// dozen steps at smoke, a few hundred at quick, the PTB-char model size of the
+// paper (1000 units, length 100, batch 64) for 2000 steps at paper.
+func QuickstartSettings(b budget.Budget) QuickstartConfig {
+	return QuickstartConfig{
+		Hidden:       budget.Pick(b, 64, 256, 1000),
+		SeqLen:       budget.Pick(b, 32, 100, 100),
+		Batch:        budget.Pick(b, 16, 32, 64),
+		Steps:        budget.Pick(b, 60, 300, 2000),
+		Quantizer:    "binary",
+		LearningRate: budget.Pick(b, 0.01, 0.005, 0.002),
+		Seed:         1,
+	}
+}
+
+// QuickstartResult is what Quickstart measured.
+type QuickstartResult struct {
+	Config  QuickstartConfig
+	Corpus  string    // what the model read
+	Symbols int       // vocabulary size
+	Loss    []float64 // training loss per step, bits per character
+	Elapsed time.Duration
+}
+
+// Quickstart trains the tiny BN-binary LSTM on PTB characters (the training
+// split, from the data root of package datasets) and returns the loss of every
+// step in bits per character. Without the PTB files it trains on the text of
+// the repository's README.md instead, and says so in Corpus. Progress lines go
+// to w (nil: none).
+func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	text, corpusName, err := quickstartText()
+	if err != nil {
+		return nil, err
+	}
+	windows, err := datasets.NewCharWindows(text.ids, cfg.SeqLen, cfg.Batch, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	lm := models.CharLM{Vocab: text.vocab, Hidden: cfg.Hidden, Quantizer: cfg.Quantizer}
+	if err := lm.Validate(); err != nil {
+		return nil, err
+	}
+	store := model.NewStore()
+	store.SetRNGStateFromSeed(int64(cfg.Seed))
+	opt := optim.Adam().LearningRate(cfg.LearningRate).ClipLatent(cfg.Quantizer == "binary").Done()
+	trainer := train.NewTrainer(b, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
+
+	res := &QuickstartResult{Config: cfg, Corpus: corpusName, Symbols: text.vocab}
+	start := time.Now()
+	perEpoch := windows.BatchesPerEpoch()
+	for step := 0; step < cfg.Steps; step++ {
+		batch, err := windows.Batch(step/perEpoch, step%perEpoch)
+		if err != nil {
+			return nil, err
+		}
+		inputs, labels := splitWindow(batch, cfg.Batch, cfg.SeqLen)
+		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{inputs}, Labels: []*tensors.Tensor{labels}})
+		if err != nil {
+			return nil, fmt.Errorf("quickstart: step %d: %w", step, err)
+		}
+		bpc := float64(tensors.ToScalar[float32](metrics[0])) / math.Ln2
+		if math.IsNaN(bpc) || math.IsInf(bpc, 0) {
+			return nil, fmt.Errorf("quickstart: loss is %v at step %d: training diverged", bpc, step)
+		}
+		res.Loss = append(res.Loss, bpc)
+		if step == 0 || (step+1)%max(1, cfg.Steps/20) == 0 || step == cfg.Steps-1 {
+			elapsed := time.Since(start).Seconds()
+			fmt.Fprintf(w, "step %4d/%d  loss %.3f bits/char  %6.0f chars/s\n", step+1, cfg.Steps, bpc,
+				float64((step+1)*cfg.Batch*cfg.SeqLen)/elapsed)
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// LossFigure plots the loss per step, with the unigram entropy of nothing
+// learned (log2 of the vocabulary) as a reference line.
+func (r *QuickstartResult) LossFigure() ([]byte, error) {
+	steps := make([]float64, len(r.Loss))
+	for i := range steps {
+		steps[i] = float64(i + 1)
+	}
+	uniform := math.Log2(float64(r.Symbols))
+	return plots.Lines(plots.Options{
+		Title:  fmt.Sprintf("BN-%s LSTM %d units on %s", r.Config.Quantizer, r.Config.Hidden, r.Corpus),
+		XLabel: "training step", YLabel: "training loss (bits/char)"},
+		plots.Series{Name: "training loss", X: steps, Y: r.Loss},
+		plots.Series{Name: fmt.Sprintf("uniform guess (log2 %d)", r.Symbols), X: []float64{1, steps[len(steps)-1]}, Y: []float64{uniform, uniform}, Dashed: true},
+	)
+}
+
+type idText struct {
+	ids   []uint8
+	vocab int
+}
+
+func quickstartText() (idText, string, error) {
+	if c, err := datasets.LoadPTBChar(); err == nil {
+		return idText{c.Train, c.NumSymbols()}, "PTB characters (train split)", nil
+	}
+	// Fallback: real English text that every checkout has.
+	root, err := repoRoot()
+	if err != nil {
+		return idText{}, "", fmt.Errorf("quickstart: PTB characters not found and no README.md fallback: %w", err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return idText{}, "", fmt.Errorf("quickstart: PTB characters not found (%s ptb-char) and %w", datasets.FetchCommand, err)
+	}
+	index := map[byte]uint8{}
+	ids := make([]uint8, len(data))
+	for i, ch := range data {
+		id, ok := index[ch]
+		if !ok {
+			id = uint8(len(index))
+			index[ch] = id
+		}
+		ids[i] = id
+	}
+	return idText{ids, len(index)}, "README.md (PTB characters not found)", nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// splitWindow turns a [B, T+1] window batch into inputs x[:, :T] and targets x[:, 1:].
+func splitWindow(batch *tensors.Tensor, b, t int) (inputs, labels *tensors.Tensor) {
+	flat := tensors.MustCopyFlatData[int32](batch)
+	in := make([]int32, b*t)
+	out := make([]int32, b*t)
+	for r := 0; r < b; r++ {
+		copy(in[r*t:(r+1)*t], flat[r*(t+1):r*(t+1)+t])
+		copy(out[r*t:(r+1)*t], flat[r*(t+1)+1:(r+1)*(t+1)])
+	}
+	return tensors.FromFlatDataAndDimensions(in, b, t), tensors.FromFlatDataAndDimensions(out, b, t)
+}
