@@ -321,6 +321,26 @@ func batchNorm(x *Node, axis int) (norm, mean, variance *Node) {
 
 func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
 
+// unstack splits x [T, ...] into T nodes [...] by recursive halving. A plain
+// Slice per step would cost O(T^2) in the backward pass (each Slice's gradient
+// is a zero-padded copy of the whole x); halving costs O(T log T).
+func unstack(x *Node) []*Node {
+	T := x.Shape().Dim(0)
+	out := make([]*Node, 0, T)
+	var rec func(part *Node, n int)
+	rec = func(part *Node, n int) {
+		if n == 1 {
+			out = append(out, Squeeze(part, 0))
+			return
+		}
+		h := n / 2
+		rec(Slice(part, AxisRange(0, h)), h)
+		rec(Slice(part, AxisRange(h, n)), n-h)
+	}
+	rec(x, T)
+	return out
+}
+
 // run builds the layer over all steps; input is time-major ([T, B] tokens or
 // [T, B, d]); it returns the T hidden states [B, n].
 func (r *layerRun) run(input *Node) []*Node {
@@ -426,8 +446,9 @@ func (r *layerRun) run(input *Node) []*Node {
 	var meansH, varsH, meansC, varsC []*Node
 
 	hs := make([]*Node, T)
+	pxs := unstack(px)
 	for t := range T {
-		pxt := Reshape(Slice(px, AxisElem(t)), B, G*n)
+		pxt := pxs[t] // [B, G*n]
 		ah := MatMul(h, qh) // [B, G*n]
 		switch {
 		case !useBN:

@@ -1,0 +1,163 @@
+package recurrent_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/lstm"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+
+	"github.com/rbt-project/rbt/rbt/backend"
+	"github.com/rbt-project/rbt/rbt/models"
+	"github.com/rbt-project/rbt/rbt/optim"
+	"github.com/rbt-project/rbt/rbt/quant"
+	"github.com/rbt-project/rbt/rbt/recurrent"
+)
+
+// Benchmarks of one training step (forward + backward + Adam update) of a
+// character LM: hidden 256, length 50, batch 32, vocabulary 50.
+//
+//	go test -run '^$' -bench TrainStep -benchtime 5x ./rbt/recurrent/
+//
+// chars/s = B*T characters per second of training.
+const (
+	benchB, benchT, benchV, benchN = 32, 50, 50, 256
+)
+
+func randomTokens(b, t, v int, seed uint64) (*tensors.Tensor, *tensors.Tensor) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	x := make([]int32, b*(t+1))
+	for i := range x {
+		x[i] = int32(rng.IntN(v))
+	}
+	in, lab := make([]int32, b*t), make([]int32, b*t)
+	for i := range b {
+		copy(in[i*t:], x[i*(t+1):i*(t+1)+t])
+		copy(lab[i*t:], x[i*(t+1)+1:(i+1)*(t+1)])
+	}
+	return tensors.FromFlatDataAndDimensions(in, b, t), tensors.FromFlatDataAndDimensions(lab, b, t)
+}
+
+// gomlxLSTMLogits is the same char LM on GoMLX's own float ml/layers/lstm.
+func gomlxLSTMLogits(scope *model.Scope, tokens *Node) *Node {
+	x := OneHot(tokens, benchV, dtypes.Float32)
+	all, _, _ := lstm.New(scope.In("lstm"), x, benchN).Done() // [T, 1, B, n]
+	h := Transpose(Reshape(all, benchT, benchB, benchN), 0, 1)
+	return models.OutputLayer(scope.In("output"), h, benchV)
+}
+
+func benchTrainer(b *testing.B, modelFn func(*model.Scope, *Node) *Node, clip bool) *train.Trainer {
+	store := model.NewStore()
+	if err := store.SetRNGStateFromSeed(1); err != nil {
+		b.Fatal(err)
+	}
+	opt := optim.Adam().LearningRate(0.002).ClipLatent(clip).Done()
+	return train.NewTrainer(backend.Must(), store, modelFn, models.CharLMLoss, opt, nil, nil)
+}
+
+// BenchmarkTrainStep compares full precision, BN-binary and BN-ternary
+// (per-step BN on all three products, learned h_0/c_0, one weight sample per
+// pass, binary step clipping) with GoMLX's own float LSTM layer.
+func BenchmarkTrainStep(b *testing.B) {
+	cases := []struct {
+		name string
+		fn   func(*model.Scope, *Node) *Node
+		clip bool
+	}{
+		{"gomlx-lstm", gomlxLSTMLogits, false},
+		{"fp-bn", models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "fp"}.Logits, false},
+		{"binary-bn", models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "binary"}.Logits, true},
+		{"ternary-bn", models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "ternary"}.Logits, false},
+		{"fp-nonorm", models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "fp", Normalization: recurrent.None}.Logits, false},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			tr := benchTrainer(b, c.fn, c.clip)
+			x, y := randomTokens(benchB, benchT, benchV, 3)
+			step := func() {
+				if _, err := tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			start := time.Now()
+			step() // build + compile + first step
+			first := time.Since(start).Seconds()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for range b.N {
+				step()
+			}
+			b.ReportMetric(first, "first-step-s")
+			b.ReportMetric(float64(benchB*benchT)*float64(b.N)/b.Elapsed().Seconds(), "chars/s")
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/step")
+		})
+	}
+}
+
+// BenchmarkLength measures build+compile time (first step) and step time of
+// the BN-binary char LM (hidden 256, batch 32) at lengths 50, 100, 200, and
+// of the sequential-MNIST BN-binary classifier (hidden 100, input 1, batch
+// 100, length 784): the unrolled graph grows linearly with the length.
+func BenchmarkLength(b *testing.B) {
+	for _, T := range []int{50, 100, 200} {
+		b.Run(fmt.Sprintf("charlm-binary-T%d", T), func(b *testing.B) {
+			tr := benchTrainer(b, models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "binary"}.Logits, true)
+			x, y := randomTokens(benchB, T, benchV, 4)
+			runLength(b, tr, x, y, benchB*T)
+		})
+	}
+	b.Run("smnist-binary-T784", func(b *testing.B) {
+		const B, T, n = 100, 784, 100
+		fn := func(scope *model.Scope, x *Node) *Node {
+			_, st := recurrent.New(scope.In("rnn"), x, n).Quantizer(quant.MustLookup("binary")).InitialStateNoise(0.1).Done()
+			h := ExpandAxes(st.H[0], 1) // [B, 1, n]
+			return Reshape(models.OutputLayer(scope.In("output"), h, 10), B, 10)
+		}
+		store := model.NewStore()
+		if err := store.SetRNGStateFromSeed(1); err != nil {
+			b.Fatal(err)
+		}
+		lossFn := func(labels, logits []*Node) *Node {
+			return ReduceAllMean(loss.SparseCategoricalCrossEntropyLogits([]*Node{InsertAxes(labels[0], -1)}, logits))
+		}
+		tr := train.NewTrainer(backend.Must(), store, fn, lossFn, optim.Adam().LearningRate(0.004).ClipLatent(true).Done(), nil, nil)
+		rng := rand.New(rand.NewPCG(5, 5))
+		px := make([]float32, B*T)
+		for i := range px {
+			px[i] = rng.Float32()
+		}
+		lab := make([]int32, B)
+		for i := range lab {
+			lab[i] = int32(rng.IntN(10))
+		}
+		runLength(b, tr, tensors.FromFlatDataAndDimensions(px, B, T, 1), tensors.FromFlatDataAndDimensions(lab, B), B*T)
+	})
+}
+
+func runLength(b *testing.B, tr *train.Trainer, x, y *tensors.Tensor, symbols int) {
+	step := func() {
+		if _, err := tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	step()
+	first := time.Since(start)
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		step()
+	}
+	per := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/step")
+	b.ReportMetric(first.Seconds()-per, "build+compile-s")
+	b.ReportMetric(per, "step-s")
+	b.ReportMetric(float64(symbols)/per, "symbols/s")
+}
