@@ -20,7 +20,7 @@ import (
 // come earlier, never stored twice).
 //
 //	offset  size  field
-//	0       8     magic "\x89RBTM\r\n\x1a\n" (the PNG trick: catches text-mode mangling)
+//	0       8     magic "\x89RBT\r\n\x1a\n" (the PNG trick: catches text-mode mangling)
 //	8       2     format version (1)
 //	10      2     flags (0, reserved)
 //	12      4     reserved (0)
@@ -61,7 +61,7 @@ import (
 // and finally runs Model.Validate.
 
 // Magic starts every packed model file.
-const Magic = "\x89RBTM\r\n\x1a\n"
+const Magic = "\x89RBT\r\n\x1a\n"
 
 // FormatVersion is the version written by Encode and the only one Decode reads.
 const FormatVersion = 1
@@ -265,7 +265,7 @@ func decodeBody(body []byte) (*Model, error) {
 	m := &Model{}
 	m.Task = d.str("task")
 	m.Input = InputKind(d.u8("input kind"))
-	m.Classes = d.dim("classes", true)
+	m.Classes = d.dim("classes", false)
 	m.EmbeddingDim = d.dim("embedding dim", true)
 	nv := d.count("vocabulary entries", 4)
 	if nv > 0 {
