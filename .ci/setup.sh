@@ -48,24 +48,27 @@ if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; else say "Debian 
   || die "Debian's python3 lacks nbclient/nbconvert/ipykernel after install"
 
 # 2. Go: anything >= 1.21 switches itself to go$GO_VERSION through GOTOOLCHAIN.
-go_ok() { command -v go >/dev/null && GOTOOLCHAIN=local go version 2>/dev/null |
+go_ok() { command -v go >/dev/null && GOTOOLCHAIN=local GOEXPERIMENT= go version 2>/dev/null |
   awk '{split(substr($3,3),v,"."); exit !(v[1]>1 || (v[1]==1 && v[2]>=21))}'; }
 if ! go_ok; then
   # Debian bookworm's golang-go (1.19) predates GOTOOLCHAIN: use it once to fetch the
-  # go$GO_VERSION toolchain module, and install that as /usr/local/go.
+  # go$GO_VERSION toolchain module from the module proxy and install it in GO_BOOTSTRAP_DIR.
+  GO_BOOTSTRAP_DIR="${GO_BOOTSTRAP_DIR:-/usr/local/go}"
   command -v go >/dev/null || apt_install golang-go
-  arch="$(dpkg --print-architecture)"
-  say "bootstrapping go$GO_VERSION with $(GOTOOLCHAIN=local go version)"
+  say "bootstrapping go$GO_VERSION into $GO_BOOTSTRAP_DIR with $(GOTOOLCHAIN=local GOEXPERIMENT= go version)"
   tmp="$(mktemp -d)"
-  mod="golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch"
-  dir="$(cd "$tmp" && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPATH="$tmp/gopath" go mod download -json "$mod" |
-    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
-  [ -x "$dir/bin/go" ] || chmod -R u+w "$dir" && chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/* 2>/dev/null || true
-  [ "$(id -u)" = 0 ] || die "bootstrapping Go needs root; install Go >= 1.21 from go.dev and re-run"
-  rm -rf /usr/local/go && cp -r "$dir" /usr/local/go && chmod -R u+w /usr/local/go
+  mod="golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$(dpkg --print-architecture)"
+  dir="$(cd "$tmp" && GOTOOLCHAIN=local GOEXPERIMENT= GOFLAGS=-mod=mod GOPATH="$tmp/gopath" GOMODCACHE="$tmp/gopath/pkg/mod" \
+    go mod download -json "$mod" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [ -n "$dir" ] && [ -f "$dir/bin/go" ] || die "could not download $mod (no network to the Go module proxy?)"
+  mkdir -p "$(dirname "$GO_BOOTSTRAP_DIR")" || die "cannot create $GO_BOOTSTRAP_DIR (not root? set GO_BOOTSTRAP_DIR)"
+  rm -rf "$GO_BOOTSTRAP_DIR" && cp -r "$dir" "$GO_BOOTSTRAP_DIR" && chmod -R u+w "$GO_BOOTSTRAP_DIR"
+  chmod +x "$GO_BOOTSTRAP_DIR"/bin/* "$GO_BOOTSTRAP_DIR"/pkg/tool/*/*   # module zips carry no exec bits
   chmod -R u+w "$tmp" && rm -rf "$tmp"
-  ln -sf /usr/local/go/bin/go /usr/local/bin/go
-  go_ok || die "Go bootstrap failed"
+  export PATH="$GO_BOOTSTRAP_DIR/bin:$PATH"
+  if [ "$GO_BOOTSTRAP_DIR" = /usr/local/go ] && [ -w /usr/local/bin ]; then ln -sf /usr/local/go/bin/go /usr/local/bin/go; fi
+  go_ok || die "Go bootstrap failed: $GO_BOOTSTRAP_DIR/bin/go does not run"
+  say "installed $(go version) in $GO_BOOTSTRAP_DIR; add $GO_BOOTSTRAP_DIR/bin to your PATH"
 fi
 say "$(go version) (GOEXPERIMENT=$GOEXPERIMENT)"
 TOOLS_BIN="${TOOLS_BIN:-$(go env GOPATH)/bin}"
