@@ -31,8 +31,8 @@ type Eval struct {
 	Design      string  `csv:"design"`
 	ActBits     int     `csv:"act_bits"`
 	Predictions int64   `csv:"predictions"`
-	BPC         float64 `csv:"bpc"`      // bits per character (mean -log2 p) on the fixed-point datapath
-	RefBPC      float64 `csv:"ref_bpc"`  // same windows, float64 Reference (NaN if not run)
+	BPC         float64 `csv:"bpc"`     // bits per character (mean -log2 p) on the fixed-point datapath
+	RefBPC      float64 `csv:"ref_bpc"` // same windows, float64 Reference (NaN if not run)
 	MaxAbsDH    float64 `csv:"max_abs_dh"`
 	Seconds     float64 `csv:"seconds"`
 	StepsPerSec float64 `csv:"steps_per_s"`

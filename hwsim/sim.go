@@ -3,7 +3,6 @@ package hwsim
 import (
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/rbt-project/rbt/rbt/packed"
 )
@@ -248,7 +247,7 @@ type State struct {
 	t      int
 	h, c   [][]int64
 	x      []int64 // quantized input (dense)
-	planes []uint64
+	tables [][256]int32
 	accX   []int64
 	accH   []int64
 	preX   []int64
@@ -266,7 +265,7 @@ func (s *Sim) NewState() *State {
 		maxM = max(maxM, l.G*l.n)
 	}
 	st.x = make([]int64, maxK)
-	st.planes = make([]uint64, ((maxK+63)/64)*s.a)
+	st.tables = make([][256]int32, ((maxK+63)/64)*8)
 	st.accX, st.accH = make([]int64, maxM), make([]int64, maxM)
 	st.preX, st.preH = make([]int64, maxM), make([]int64, maxM)
 	st.Reset()
@@ -417,49 +416,54 @@ func (st *State) matVec(mt *simMat, in []int64, acc []int64) {
 		}
 		return
 	}
-	a := s.a
+	// Four-Russians: for every group of 8 inputs, a 256-entry table of all
+	// subset sums; a row's sum is then one lookup per weight byte.
 	nw := mt.nw
-	planes := st.planes[:nw*a]
-	clear(planes)
-	var total int64
-	mask := uint64(1)<<a - 1
-	for k, v := range in {
-		total += v
-		u := uint64(v) & mask
-		w, b := k>>6, uint(k&63)
-		pl := planes[w*a : w*a+a]
-		for p := range pl {
-			pl[p] |= ((u >> p) & 1) << b
-		}
-	}
+	T := st.tables[:nw*8]
+	total := buildSubsetSums(in, T)
 	for j := range acc {
 		var sum int64
 		if mt.tern {
-			sum = dotPlanes(planes, mt.pos[j*nw:(j+1)*nw], a) - dotPlanes(planes, mt.neg[j*nw:(j+1)*nw], a)
+			sum = dotTables(T, mt.pos[j*nw:(j+1)*nw]) - dotTables(T, mt.neg[j*nw:(j+1)*nw])
 		} else {
-			sum = 2*dotPlanes(planes, mt.pos[j*nw:(j+1)*nw], a) - total
+			sum = 2*dotTables(T, mt.pos[j*nw:(j+1)*nw]) - total
 		}
 		acc[j] = satBits(sum, accBits)
 	}
 }
 
-// dotPlanes is sum_k mask_k * v_k for the a-bit two's-complement vector v
-// stored as bit planes (planes[w*a+p] holds bit p of v[64w .. 64w+63]):
-// sum_p c_p * popcount(plane_p & mask), c_p = 2^p, c_{a-1} = -2^(a-1).
-func dotPlanes(planes []uint64, mask []uint64, a int) int64 {
-	var cnt [32]int
-	for w, m := range mask {
-		if m == 0 {
-			continue
-		}
-		pl := planes[w*a : w*a+a]
-		for p, x := range pl {
-			cnt[p&31] += bits.OnesCount64(x & m)
+// buildSubsetSums fills T[g][mask] = sum of in[8g+b] over the set bits b of
+// mask (inputs past the end count as 0) and returns the sum of all inputs.
+// Activations are at most 24 bits, so 8 of them fit an int32.
+func buildSubsetSums(in []int64, T [][256]int32) int64 {
+	var total int64
+	for g := range T {
+		t := &T[g]
+		t[0] = 0
+		base := g * 8
+		for b := 0; b < 8; b++ {
+			var v int32
+			if base+b < len(in) {
+				v = int32(in[base+b])
+				total += in[base+b]
+			}
+			lo := 1 << b
+			for m := 0; m < lo; m++ {
+				t[lo+m] = t[m] + v
+			}
 		}
 	}
-	var sum int64
-	for p := 0; p < a-1; p++ {
-		sum += int64(cnt[p]) << p
+	return total
+}
+
+// dotTables is sum_k bit_k(row) * in_k, one table lookup per byte of row.
+func dotTables(T [][256]int32, row []uint64) int64 {
+	var s0, s1 int64
+	T = T[:len(row)*8]
+	for w, m := range row {
+		t := T[w*8 : w*8+8 : w*8+8]
+		s0 += int64(t[0][uint8(m)]) + int64(t[1][uint8(m>>8)]) + int64(t[2][uint8(m>>16)]) + int64(t[3][uint8(m>>24)])
+		s1 += int64(t[4][uint8(m>>32)]) + int64(t[5][uint8(m>>40)]) + int64(t[6][uint8(m>>48)]) + int64(t[7][uint8(m>>56)])
 	}
-	return sum - int64(cnt[a-1])<<(a-1)
+	return s0 + s1
 }

@@ -2,6 +2,7 @@ package hwsim
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -73,4 +74,26 @@ func TestSimMatchesReference(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dotPlanes is a second, independent formulation used by the tests:
+// sum_k mask_k * v_k for the a-bit two's-complement vector v
+// stored as bit planes (planes[w*a+p] holds bit p of v[64w .. 64w+63]):
+// sum_p c_p * popcount(plane_p & mask), c_p = 2^p, c_{a-1} = -2^(a-1).
+func dotPlanes(planes []uint64, mask []uint64, a int) int64 {
+	var cnt [32]int
+	for w, m := range mask {
+		if m == 0 {
+			continue
+		}
+		pl := planes[w*a : w*a+a]
+		for p, x := range pl {
+			cnt[p&31] += bits.OnesCount64(x & m)
+		}
+	}
+	var sum int64
+	for p := 0; p < a-1; p++ {
+		sum += int64(cnt[p]) << p
+	}
+	return sum - int64(cnt[a-1])<<(a-1)
 }
