@@ -179,7 +179,9 @@ func (c *Config) Schedule(w Workload) (*Schedule, error) {
 				p.Skipped = zeros
 			}
 		}
-		p.SRAMBits = p.WeightBitsRead * s.OnChipFraction
+		// whole bits on chip (floor; the epsilon absorbs float rounding of
+		// exact products such as 360 * 512/960 = 192)
+		p.SRAMBits = math.Floor(p.WeightBitsRead*s.OnChipFraction + 1e-6)
 		p.DRAMBits = p.WeightBitsRead - p.SRAMBits
 		if p.SRAMBits > 0 {
 			p.SRAM = int64(math.Ceil(p.SRAMBits / sramBW))
