@@ -40,6 +40,6 @@ func Example() {
 	}
 	fmt.Println("packed vs float32 reference, largest logit difference < 1e-5:", worst < 1e-5)
 	// Output:
-	// 23552 weights: 94208 bytes as float32, 2944 bytes packed in the file
+	// 23296 weights: 93184 bytes as float32, 2912 bytes packed in the file
 	// packed vs float32 reference, largest logit difference < 1e-5: true
 }
