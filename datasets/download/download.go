@@ -189,11 +189,12 @@ func Verify(p string, f File) error {
 	if err != nil {
 		return err
 	}
-	return check(p, f, sums, true)
+	return check(p, f, sums, p+".sha256")
 }
 
-// check compares sums with f (and with the recorded sidecar when useSidecar).
-func check(p string, f File, sums Sums, useSidecar bool) error {
+// check compares sums with f and, when f.SHA256 is unknown, with the sha256
+// recorded in the file sidecar (if it exists). p names the data in errors.
+func check(p string, f File, sums Sums, sidecar string) error {
 	if f.Size > 0 && sums.Size != f.Size {
 		return &ChecksumError{Path: p, What: "size", Want: strconv.FormatInt(f.Size, 10), Got: strconv.FormatInt(sums.Size, 10)}
 	}
@@ -203,11 +204,11 @@ func check(p string, f File, sums Sums, useSidecar bool) error {
 	if f.GitBlobSHA1 != "" && !strings.EqualFold(sums.GitBlobSHA1, f.GitBlobSHA1) {
 		return &ChecksumError{Path: p, What: "git blob sha1", Want: f.GitBlobSHA1, Got: sums.GitBlobSHA1}
 	}
-	if f.SHA256 == "" && useSidecar {
-		if rec, err := os.ReadFile(p + ".sha256"); err == nil {
+	if f.SHA256 == "" && sidecar != "" {
+		if rec, err := os.ReadFile(sidecar); err == nil {
 			want := strings.TrimSpace(strings.Fields(string(rec) + " ")[0])
 			if !strings.EqualFold(want, sums.SHA256) {
-				return &ChecksumError{Path: p, What: "sha256 (recorded in " + filepath.Base(p) + ".sha256)", Want: want, Got: sums.SHA256}
+				return &ChecksumError{Path: p, What: "sha256 (recorded in " + filepath.Base(sidecar) + ")", Want: want, Got: sums.SHA256}
 			}
 		}
 	}
@@ -233,8 +234,11 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, dir string) (string, error
 	if len(f.Sources) == 0 {
 		return "", fmt.Errorf("download %s: no source URL known", f.Name)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("download %s: %w", f.Name, err)
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("download %s: %w", f.Name, err)
+		}
+		defer os.Remove(dir) // removes only a directory left empty by a failed fetch
 	}
 	var errs []string
 	for _, src := range f.Sources {
@@ -296,7 +300,8 @@ func (fe *Fetcher) fetchFrom(ctx context.Context, f File, src Source, dir, dst s
 	if err != nil {
 		return err
 	}
-	if err := check(src.URL, f, sums, false); err != nil {
+	// A download must also match a sha256 recorded by an earlier one.
+	if err := check(src.URL, f, sums, dst+".sha256"); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {

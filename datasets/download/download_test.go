@@ -369,3 +369,34 @@ func TestContextCancel(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRecordedSHA256GuardsRedownload(t *testing.T) {
+	other := bytes.ToUpper(payload) // same size, other content
+	srv := newServer(t, map[string]http.HandlerFunc{"/first": serve(payload), "/other": serve(other)})
+	dir := t.TempDir()
+	// text8-like: only the size is known.
+	f := File{Name: "text8", Size: int64(len(payload)), Sources: []Source{{URL: srv.URL + "/first"}}}
+	p, err := quiet().Fetch(context.Background(), f, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cached copy is damaged; the only source now serves different data
+	// of the right size. The record made on first use rejects it.
+	os.WriteFile(p, []byte("damaged"), 0o644)
+	f.Sources = []Source{{URL: srv.URL + "/other"}}
+	_, err = quiet().Fetch(context.Background(), f, dir)
+	if err == nil || !strings.Contains(err.Error(), "recorded in text8.sha256") {
+		t.Fatalf("Fetch = %v, want a mismatch with the recorded sha256", err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "damaged" {
+		t.Fatal("the cached file was replaced by unverified data")
+	}
+	// A failed fetch into a new directory leaves no empty directory behind.
+	fresh := filepath.Join(t.TempDir(), "new")
+	if _, err := quiet().Fetch(context.Background(), fileOf("x", payload, srv.URL+"/other"), fresh); err == nil {
+		t.Fatal("accepted a wrong file")
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("failed fetch left %s: %v", fresh, err)
+	}
+}
