@@ -2,6 +2,7 @@ package recurrent
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -341,6 +342,86 @@ func unstack(x *Node) []*Node {
 	return out
 }
 
+// allAtOnceDense selects, for dense input, one [T*B, d] x [d, G*n] product
+// for all steps followed by per-step slicing (experiment; per-step products
+// are the default).
+var allAtOnceDense = os.Getenv("RBT_ALLATONCE_DENSE") == "1"
+
+// inputSide returns the input-side pre-activations of every step, [B, G*n]
+// each: gamma_x*BN_t(x_t . Q(Wx)) + bias in training and code mode,
+// ScaleX[s]*(x_t . Q(Wx)) + ShiftX[s] in deploy mode, x_t . Q(Wx) + bias
+// without normalization.
+//
+// Token input gathers the rows of Q(Wx) step by step, and dense input does
+// one product per step. Computing the product for all steps at once and then
+// slicing it per step was measured slower on the Go backend: each step's
+// Slice has a zero-padded copy of the whole [T, B, G*n] tensor as its
+// gradient (O(T^2), or O(T log T) with recursive halving), while a step's
+// gather has a scatter into [V, G*n] as its gradient.
+func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats, d int) []*Node {
+	b, g := r.b, r.g
+	n, G := b.hidden, r.gates()
+	T, B := r.steps, r.batch
+	useBN := b.norm != None
+	if !r.tokens && allAtOnceDense && !r.deploy {
+		bx := Reshape(MatMul(Reshape(input, T*B, d), qx), T, B, G*n)
+		var px *Node
+		bias3 := ExpandAxes(bias, 0, 1)
+		if !useBN {
+			px = Add(bx, bias3)
+		} else {
+			norm, mean, variance := batchNorm(bx, 1)
+			px = Add(Mul(norm, ExpandAxes(gammaX, 0, 1)), bias3)
+			if r.training {
+				stX.update(b.norm, mean, variance)
+			}
+		}
+		return unstack(px)
+	}
+	inputs := unstack(input) // [B] tokens or [B, d] features per step
+	var qxT *Node
+	if !r.tokens {
+		qxT = Transpose(qx, 0, 1) // see qhT in run
+	}
+	var scaleX, shiftX *Node
+	if useBN && r.deploy {
+		scaleX, shiftX = stX.folded(g, gammaX, bias)
+	}
+	bias2 := ExpandAxes(bias, 0)
+	gammaX2 := func() *Node {
+		if gammaX == nil {
+			return nil
+		}
+		return ExpandAxes(gammaX, 0)
+	}()
+	out := make([]*Node, T)
+	var means, vars []*Node
+	for t := range T {
+		var bxt *Node // [B, G*n]
+		if r.tokens {
+			bxt = Gather(qx, InsertAxes(inputs[t], -1))
+		} else {
+			bxt = DotGeneral(inputs[t], []int{1}, nil, qxT, []int{1}, nil)
+		}
+		switch {
+		case !useBN:
+			bxt = Add(bxt, bias2)
+		case r.deploy:
+			bxt = Add(Mul(bxt, row(scaleX, t)), row(shiftX, t))
+		default:
+			norm, mean, variance := batchNorm(bxt, 0)
+			bxt = Add(Mul(norm, gammaX2), bias2)
+			means, vars = append(means, mean), append(vars, variance)
+		}
+		out[t] = bxt
+	}
+	if useBN && r.training {
+		stX.update(b.norm, Stack(means, 0), Stack(vars, 0))
+	}
+	_ = B
+	return out
+}
+
 // run builds the layer over all steps; input is time-major ([T, B] tokens or
 // [T, B, d]); it returns the T hidden states [B, n].
 func (r *layerRun) run(input *Node) []*Node {
@@ -401,29 +482,7 @@ func (r *layerRun) run(input *Node) []*Node {
 	qh := r.q.Sample(scope, wh, w0h)
 	b.weights[r.k] = [2]*Node{qx, qh}
 
-	// Input products for all steps at once: [T, B, G*n].
-	var bx *Node
-	if r.tokens {
-		bx = Gather(qx, InsertAxes(input, -1))
-	} else {
-		bx = Reshape(MatMul(Reshape(input, T*B, d), qx), T, B, G*n)
-	}
-	// Input-side normalization for all steps at once, bias folded in.
-	var px *Node
-	bias3 := ExpandAxes(bias, 0, 1)
-	switch {
-	case !useBN:
-		px = Add(bx, bias3)
-	case r.deploy:
-		scale, shift := stX.folded(g, gammaX, bias)
-		px = Add(Mul(bx, perStep(scale, T)), perStep(shift, T))
-	default:
-		norm, mean, variance := batchNorm(bx, 1)
-		px = Add(Mul(norm, ExpandAxes(gammaX, 0, 1)), bias3)
-		if r.training {
-			stX.update(b.norm, mean, variance)
-		}
-	}
+	pxs := r.inputSide(input, qx, bias, gammaX, stX, d)
 
 	// Deploy: folded recurrent and cell statistics.
 	var scaleH, shiftH, scaleC, shiftC *Node
@@ -446,10 +505,14 @@ func (r *layerRun) run(input *Node) []*Node {
 	var meansH, varsH, meansC, varsC []*Node
 
 	hs := make([]*Node, T)
-	pxs := unstack(px)
+	// The recurrent product uses Q(Wh) transposed, [G*n, n], contracting its
+	// axis 1: the gradient of each step's product is then already in that
+	// layout, so the backward pass needs no per-step transpose of a G*n x n
+	// matrix (one transpose per pass instead of T).
+	qhT := Transpose(qh, 0, 1)
 	for t := range T {
 		pxt := pxs[t] // [B, G*n]
-		ah := MatMul(h, qh) // [B, G*n]
+		ah := DotGeneral(h, []int{1}, nil, qhT, []int{1}, nil) // h . Q(Wh): [B, G*n]
 		switch {
 		case !useBN:
 		case r.deploy:
