@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rbt-project/rbt/hwsim"
+	"github.com/rbt-project/rbt/hwsim/hwplot"
+	"github.com/rbt-project/rbt/rbt/packed"
+)
+
+func init() {
+	register("hwsim", "simulate binary/ternary LSTM accelerators on a packed model; CSV report", runHWSim)
+}
+
+// runHWSim: rbt hwsim -model m.rbtm -config binary[,fp12,my.json] [-text ptb.char.test.txt]
+func runHWSim(args []string) error {
+	fs := flag.NewFlagSet("hwsim", flag.ContinueOnError)
+	model := fs.String("model", "", "packed model file (.rbtm); empty: a random PTB-sized model (see -hidden)")
+	configs := fs.String("config", "fp12,fp16,binary,ternary", "comma-separated designs: shipped names ("+strings.Join(hwsim.ExampleConfigNames(), ", ")+") or .json/.yaml files")
+	text := fs.String("text", "", "character text (PTB format) for a functional run: BPC on the hardware arithmetic")
+	chars := fs.Int("chars", 0, "limit the functional run to this many characters (0: all)")
+	window := fs.Int("window", 100, "reset the state every this many characters (0: one stream)")
+	out := fs.String("out", "", "report CSV file (default stdout)")
+	evalOut := fs.String("eval-out", "", "functional results CSV file (default: appended to stdout)")
+	study := fs.String("study", "", "directory: also write the full study (CSV tables, PNG figures, architecture SVG)")
+	hidden := fs.Int("hidden", 1000, "hidden size of the random model used without -model")
+	steps := fs.Int64("steps", 0, "sequence length for sequence latency/energy (0: the text's characters, or 1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var m *packed.Model
+	var err error
+	if *model != "" {
+		if m, err = packed.ReadFile(*model); err != nil {
+			return err
+		}
+	}
+	var designs []hwsim.Config
+	for _, name := range strings.Split(*configs, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		var c hwsim.Config
+		if ext := filepath.Ext(name); ext == ".json" || ext == ".yaml" || ext == ".yml" {
+			c, err = hwsim.LoadConfig(name)
+		} else {
+			c, err = hwsim.ExampleConfig(name)
+		}
+		if err != nil {
+			return err
+		}
+		designs = append(designs, c)
+	}
+	if len(designs) == 0 {
+		return errors.New("-config: no design given")
+	}
+	var toks []int
+	if *text != "" {
+		var vocab []string
+		if m != nil {
+			vocab = m.Vocab
+		}
+		if toks, err = hwsim.LoadCharTokens(*text, vocab); err != nil {
+			return err
+		}
+		if *chars > 0 && len(toks) > *chars {
+			toks = toks[:*chars]
+		}
+	}
+	seq := *steps
+	if seq <= 0 {
+		seq = max(int64(len(toks)), 1)
+	}
+	var reports []hwsim.Report
+	var evals []hwsim.Eval
+	for _, c := range designs {
+		mm := m
+		if mm == nil { // a random model whose weights match the design
+			kind := map[hwsim.WeightFormat]packed.WeightKind{hwsim.Binary: packed.Binary, hwsim.Ternary: packed.Ternary, hwsim.Fixed: packed.Float32}[c.Weights]
+			if mm, err = hwsim.RandomModel(hwsim.RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: kind, Input: packed.OneHot, In: 50, Hidden: *hidden, Steps: 100}); err != nil {
+				return err
+			}
+		}
+		w, err := hwsim.WorkloadOf(mm.Task, mm)
+		if err != nil {
+			return err
+		}
+		if (c.Weights == hwsim.Binary && mm.Layers[0].Weights != packed.Binary) || (c.Weights == hwsim.Ternary && mm.Layers[0].Weights == packed.Float32) {
+			fmt.Fprintf(os.Stderr, "rbt hwsim: skipping design %q: model has %v weights\n", c.Name, mm.Layers[0].Weights)
+			continue
+		}
+		res, err := hwsim.Simulate(c, w, seq)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, res.Report)
+		if len(toks) > 0 && mm.Input != packed.Dense {
+			sim, err := hwsim.NewSim(c, mm)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "rbt hwsim: no functional run on %q: %v\n", c.Name, err)
+				continue
+			}
+			ev, err := sim.EvalTokens(toks, hwsim.EvalOptions{Segment: *window})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "rbt hwsim: %s: %d characters, BPC %.4f (%.0f steps/s simulated)\n", c.Name, ev.Predictions, ev.BPC, ev.StepsPerSec)
+			evals = append(evals, ev)
+		}
+	}
+	if err := writeHWSimOut(*out, func(w io.Writer) error { return hwsim.WriteCSV(w, reports) }); err != nil {
+		return err
+	}
+	if len(evals) > 0 {
+		if *evalOut == "" && *out == "" {
+			fmt.Println()
+		}
+		if err := writeHWSimOut(*evalOut, func(w io.Writer) error { return hwsim.WriteCSV(w, evals) }); err != nil {
+			return err
+		}
+	}
+	if *study != "" {
+		opt := hwsim.StudyOptions{Designs: designs}
+		if m != nil && len(toks) > 0 {
+			opt.Models, opt.Tokens, opt.Segment = []*packed.Model{m}, toks, *window
+			if w, err := hwsim.WorkloadOf(m.Task, m); err == nil {
+				opt.Workload = w
+				for i := range opt.Workload.Layers { // the comparisons use sign designs too
+					opt.Workload.Layers[i].ZerosX, opt.Workload.Layers[i].ZerosH = 0, 0
+				}
+			}
+		}
+		res, err := hwplot.Run(opt)
+		if err != nil {
+			return err
+		}
+		if err := res.Study.WriteCSVs(*study); err != nil {
+			return err
+		}
+		for _, f := range res.Figures {
+			if err := os.WriteFile(filepath.Join(*study, f.Name+".png"), f.PNG, 0o644); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(*study, "architecture.svg"), []byte(res.DiagramSVG), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "rbt hwsim: study written to %s\n", *study)
+	}
+	return nil
+}
+
+// writeHWSimOut writes to path, or to stdout when path is empty.
+func writeHWSimOut(path string, f func(io.Writer) error) error {
+	if path == "" {
+		return f(os.Stdout)
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f(fh); err != nil {
+		fh.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return fh.Close()
+}
