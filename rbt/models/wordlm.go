@@ -207,7 +207,7 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 		if err != nil {
 			return nil, nil, fmt.Errorf("models: ExportWordLM: %s: %w", p, err)
 		}
-		return hostFloat32(b, t)
+		return wlmHostFloat32(b, t)
 	}
 	emb, ed, err := readVar(model.JoinPath(scopePath, WordLMEmbeddingScope, WordLMEmbeddingVar))
 	if err != nil {
@@ -245,8 +245,8 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 	return m, nil
 }
 
-// hostFloat32 copies a float tensor to the host as float32.
-func hostFloat32(b compute.Backend, t *tensors.Tensor) ([]float32, []int, error) {
+// wlmHostFloat32 copies a float tensor to the host as float32.
+func wlmHostFloat32(b compute.Backend, t *tensors.Tensor) ([]float32, []int, error) {
 	conv, err := CallOnceN(b, func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }, t)
 	if err != nil {
 		return nil, nil, err

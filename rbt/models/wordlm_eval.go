@@ -101,7 +101,7 @@ func EvalWordLM(ctx context.Context, b compute.Backend, store *model.Store, m Wo
 		}
 		for r := range ws.B {
 			for t := range ws.T {
-				mask[r*ws.T+t] = float32(btoi(t < steps))
+				mask[r*ws.T+t] = float32(wlmBtoi(t < steps))
 			}
 		}
 		args := []any{
@@ -136,7 +136,7 @@ func EvalWordLM(ctx context.Context, b compute.Backend, store *model.Store, m Wo
 	return tot, nil
 }
 
-func btoi(b bool) int {
+func wlmBtoi(b bool) int {
 	if b {
 		return 1
 	}
@@ -185,7 +185,7 @@ func PackedWordLMNLL(e *packed.Engine, ws *datasets.WordStreams, maxWindows int)
 				if y < 0 || y >= V {
 					return tot, fmt.Errorf("models: PackedWordLMNLL: target %d outside the %d classes", y, V)
 				}
-				tot.Sum += logSumExp(row) - float64(row[y])
+				tot.Sum += wlmLogSumExp(row) - float64(row[y])
 				tot.Count++
 			}
 		}
@@ -193,7 +193,7 @@ func PackedWordLMNLL(e *packed.Engine, ws *datasets.WordStreams, maxWindows int)
 	return tot, nil
 }
 
-func logSumExp(x []float32) float64 {
+func wlmLogSumExp(x []float32) float64 {
 	mx := math.Inf(-1)
 	for _, v := range x {
 		mx = math.Max(mx, float64(v))

@@ -50,7 +50,7 @@ func trainWordLM(t *testing.T, m WordLM, ws *datasets.WordStreams, steps int, lr
 		if err != nil {
 			t.Fatal(err)
 		}
-		reset := float32(btoi(i == 0))
+		reset := float32(wlmBtoi(i == 0))
 		met, err := tr.TrainStep(train.Batch{
 			Inputs: []*tensors.Tensor{wb.Inputs, tensors.FromValue(reset)},
 			Labels: []*tensors.Tensor{wb.Targets, wb.Mask}})
