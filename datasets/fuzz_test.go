@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -56,6 +57,11 @@ func FuzzParseQuestion(f *testing.F) {
 			if _, ok := EntityNumber(k); !ok {
 				t.Fatalf("entity key %q", k)
 			}
+		}
+		// FormatQuestion is its inverse on everything ParseQuestion accepts.
+		back, err := ParseQuestion(FormatQuestion(ex), "fuzz.question")
+		if err != nil || !reflect.DeepEqual(back, ex) {
+			t.Fatalf("round trip: %v\n%+v\n%+v", err, back, ex)
 		}
 	})
 }

@@ -110,7 +110,7 @@ func ParseQuestion(data []byte, name string) (*QAExample, error) {
 		if _, dup := ex.Entities[key]; dup {
 			return nil, bad(ln, "entity %s listed twice", key)
 		}
-		ex.Entities[key] = surface
+		ex.Entities[key] = strings.TrimSpace(surface)
 	}
 	if _, ok := ex.Entities[ex.Answer]; !ok {
 		return nil, bad(7, "answer %s is not in the entity list", ex.Answer)
