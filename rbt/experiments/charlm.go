@@ -1,0 +1,667 @@
+package experiments
+
+// The character-level language-modelling experiments of the paper (its main
+// table): full-precision, BinaryConnect/TernaryConnect-style and the proposed
+// BN binary/ternary LSTMs on PTB characters, War and Peace, the Linux kernel
+// and text8, with test bits per character in both inference modes and the
+// weight memory of each model.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/rbt/backend"
+	"github.com/rbt-project/rbt/rbt/budget"
+	"github.com/rbt-project/rbt/rbt/models"
+	"github.com/rbt-project/rbt/rbt/optim"
+	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/quant"
+	"github.com/rbt-project/rbt/rbt/recurrent"
+	"github.com/rbt-project/rbt/rbt/summary"
+	"github.com/rbt-project/rbt/rbt/training"
+)
+
+// The char-LM tasks (corpora), as accepted by CharLMSettings and LoadCharLMData.
+const (
+	TaskPTBChar     = "ptb-char" // Penn Treebank characters, 50 symbols
+	TaskWarAndPeace = "warpeace" // War and Peace, 83 symbols, 80/10/10
+	TaskLinux       = "linux"    // Linux kernel source, 101 symbols, 90/5/5
+	TaskText8       = "text8"    // text8, 27 symbols, 90M/5M/5M
+)
+
+// CharLMTasks lists the tasks in the order of the notebooks.
+func CharLMTasks() []string {
+	return []string{TaskPTBChar, TaskWarAndPeace, TaskLinux, TaskText8}
+}
+
+// CharLMModel is one row of the char-LM results table: an LSTM recipe.
+type CharLMModel struct {
+	Name          string // short name, e.g. "bn-binary" (rbt train -model)
+	Label         string // for tables and plots
+	Quantizer     string // quant registry name of Wx, Wh
+	Normalization recurrent.Normalization
+	// ClipLatent clips the Adam step of Wx, Wh to [-W0, W0] (the binary
+	// recipe of METHOD.md; used for the BN binary and BN ternary LSTMs).
+	ClipLatent bool
+	// TradeOff marks the k-bit points of the accuracy/memory plot; at the quick
+	// budget they train for CharLMConfig.TradeOffSteps steps.
+	TradeOff bool
+}
+
+var charLMModels = []CharLMModel{
+	{Name: "bn-fp", Label: "BN-LSTM, full precision", Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "fp", Label: "LSTM, full precision, no BN", Quantizer: "fp", Normalization: recurrent.None},
+	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Quantizer: "bc", Normalization: recurrent.None},
+	{Name: "tc", Label: "TernaryConnect LSTM, no BN", Quantizer: "tc", Normalization: recurrent.None},
+	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Quantizer: "ternary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Quantizer: "k2", Normalization: recurrent.PerStepBN, TradeOff: true},
+	{Name: "bn-k3", Label: "BN LSTM, 3-bit uniform", Quantizer: "k3", Normalization: recurrent.PerStepBN, TradeOff: true},
+	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Quantizer: "k4", Normalization: recurrent.PerStepBN, TradeOff: true},
+}
+
+// CharLMModels lists every model of the char-LM notebooks: the six of the
+// paper's table (full-precision BN-LSTM and LSTM, BinaryConnect,
+// TernaryConnect, BN binary, BN ternary) then the k-bit trade-off points.
+func CharLMModels() []CharLMModel { return append([]CharLMModel(nil), charLMModels...) }
+
+// LookupCharLMModel returns the model with the given short name.
+func LookupCharLMModel(name string) (CharLMModel, error) {
+	for _, m := range charLMModels {
+		if strings.EqualFold(m.Name, name) {
+			return m, nil
+		}
+	}
+	names := make([]string, len(charLMModels))
+	for i, m := range charLMModels {
+		names[i] = m.Name
+	}
+	return CharLMModel{}, fmt.Errorf("experiments: unknown char-LM model %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// Precision is the storage precision of the model's quantized matrices, for
+// the weight-memory column (package summary).
+func (m CharLMModel) Precision() summary.Precision {
+	q := quant.MustLookup(m.Quantizer)
+	switch {
+	case q.Bits >= 32:
+		return summary.Float32
+	case q.Bits == 1:
+		return summary.Binary
+	case q.Bits == 2 && q.Kind == packed.Ternary:
+		return summary.Ternary
+	default:
+		return summary.KBit(q.Bits)
+	}
+}
+
+// CharLMConfig is the setting of one char-LM experiment (one corpus).
+type CharLMConfig struct {
+	Task   string
+	Budget budget.Budget
+	// Model: one layer of Hidden units; windows of SeqLen characters, Batch per step.
+	Hidden, SeqLen, Batch int
+	// The run stops after Epochs epochs or Steps steps, whichever comes first
+	// (0: no bound on that count). TradeOffSteps bounds the k-bit points
+	// (0: as Steps).
+	Epochs        int
+	Steps         int64
+	TradeOffSteps int64
+	// Adam's learning rate decays geometrically per epoch from LR to LRFinal
+	// over Epochs epochs (constant when equal), METHOD.md's schedule.
+	LR, LRFinal float64
+	// EvalEvery validates every that many steps (and at each epoch end when
+	// EvalAtEpochEnd); the test score is taken at the best validation.
+	EvalEvery      int64
+	EvalAtEpochEnd bool
+	// ValidChars and TestChars evaluate the first that many characters of the
+	// valid and test splits (0: every character of the split). Validation
+	// during training (learning curves, model selection) uses the valid prefix.
+	ValidChars, TestChars int
+	// Models are the short names of the models to train (CharLMModels).
+	Models []string
+	Seed   uint64
+}
+
+// CharLMSettings returns the settings of task at budget b.
+//
+//   - smoke: 1x32 LSTM, length 20, batch 8, a dozen steps, evaluation on a
+//     few hundred characters (seconds; CI).
+//   - quick: 1x256 LSTM, length 100, batch 32, a few hundred steps at Adam
+//     0.005 (not the paper's setting: a 2-core CPU budget of about ten minutes
+//     per notebook), evaluation on fixed prefixes of the valid and test splits.
+//   - paper: METHOD.md exactly: 1x1000 (PTB), 1x512 (War and Peace, Linux),
+//     1x2000 (text8); length 100 (180 for text8); batch 64; Adam 0.002 constant
+//     (PTB), 0.002 -> 0.001 geometric (War and Peace, Linux), 0.001 (text8);
+//     50 / 200 / 200 / 100 epochs; validation every 500 batches and at each
+//     epoch end; test over the whole split at the best validation.
+func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
+	names := make([]string, len(charLMModels))
+	for i, m := range charLMModels {
+		names[i] = m.Name
+	}
+	cfg := CharLMConfig{Task: task, Budget: b, Models: names, Seed: 1}
+	switch b {
+	case budget.Smoke:
+		cfg.Hidden, cfg.SeqLen, cfg.Batch = 32, 20, 8
+		cfg.Steps, cfg.TradeOffSteps, cfg.EvalEvery = 12, 6, 6
+		cfg.LR, cfg.LRFinal = 0.01, 0.01
+		cfg.ValidChars, cfg.TestChars = 2*8*20+1, 2*8*20+1
+		return cfg, checkTask(task)
+	case budget.Quick:
+		cfg.Hidden, cfg.SeqLen, cfg.Batch = 256, 100, 32
+		cfg.Steps, cfg.TradeOffSteps, cfg.EvalEvery = 150, 75, 25
+		if task != TaskPTBChar {
+			cfg.Steps, cfg.TradeOffSteps = 100, 50
+		}
+		cfg.LR, cfg.LRFinal = 0.005, 0.005
+		cfg.ValidChars, cfg.TestChars = 4*32*100+1, 10*32*100+1
+		return cfg, checkTask(task)
+	case budget.Paper:
+		cfg.SeqLen, cfg.Batch, cfg.EvalEvery, cfg.EvalAtEpochEnd = 100, 64, 500, true
+		switch task {
+		case TaskPTBChar:
+			cfg.Hidden, cfg.Epochs, cfg.LR, cfg.LRFinal = 1000, 50, 0.002, 0.002
+		case TaskWarAndPeace, TaskLinux:
+			cfg.Hidden, cfg.Epochs, cfg.LR, cfg.LRFinal = 512, 200, 0.002, 0.001
+		case TaskText8:
+			cfg.Hidden, cfg.SeqLen, cfg.Epochs, cfg.LR, cfg.LRFinal = 2000, 180, 100, 0.001, 0.001
+		}
+		return cfg, checkTask(task)
+	}
+	return cfg, fmt.Errorf("experiments: unknown budget %q", b)
+}
+
+func checkTask(task string) error {
+	for _, t := range CharLMTasks() {
+		if t == task {
+			return nil
+		}
+	}
+	return fmt.Errorf("experiments: unknown char-LM task %q (known: %s)", task, strings.Join(CharLMTasks(), ", "))
+}
+
+// Validate checks the configuration.
+func (c CharLMConfig) Validate() error {
+	if err := checkTask(c.Task); err != nil {
+		return err
+	}
+	if c.Hidden < 1 || c.SeqLen < 2 || c.Batch < 2 {
+		return fmt.Errorf("experiments: char-LM config: hidden %d, length %d, batch %d: want hidden >= 1, length >= 2, batch >= 2", c.Hidden, c.SeqLen, c.Batch)
+	}
+	if c.Epochs <= 0 && c.Steps <= 0 {
+		return errors.New("experiments: char-LM config: one of Epochs or Steps must be > 0")
+	}
+	if !(c.LR > 0) || !(c.LRFinal > 0) {
+		return fmt.Errorf("experiments: char-LM config: learning rates %v -> %v, want > 0", c.LR, c.LRFinal)
+	}
+	if c.ValidChars < 0 || c.TestChars < 0 || c.ValidChars == 1 || c.TestChars == 1 {
+		return fmt.Errorf("experiments: char-LM config: valid/test chars %d/%d, want 0 (whole split) or >= 2", c.ValidChars, c.TestChars)
+	}
+	for _, m := range c.Models {
+		if _, err := LookupCharLMModel(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// String is a one-line summary of the settings, for notebooks and logs.
+func (c CharLMConfig) String() string {
+	bound := fmt.Sprintf("%d steps", c.Steps)
+	if c.Steps == 0 {
+		bound = fmt.Sprintf("%d epochs", c.Epochs)
+	} else if c.Epochs > 0 {
+		bound += fmt.Sprintf(" (at most %d epochs)", c.Epochs)
+	}
+	lr := fmt.Sprintf("Adam lr %g constant", c.LR)
+	if c.LRFinal != c.LR {
+		lr = fmt.Sprintf("Adam lr %g -> %g geometric over %d epochs", c.LR, c.LRFinal, c.Epochs)
+	}
+	chars := func(n int) string {
+		if n == 0 {
+			return "whole split"
+		}
+		return fmt.Sprintf("first %d chars", n)
+	}
+	trade := ""
+	if c.TradeOffSteps > 0 && c.TradeOffSteps != c.Steps {
+		trade = fmt.Sprintf(", k-bit points %d steps", c.TradeOffSteps)
+	}
+	return fmt.Sprintf("budget %s, task %s: LSTM 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
+		c.Budget, c.Task, c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
+}
+
+// CharLMData is a corpus ready for the char-LM experiments.
+type CharLMData struct {
+	Corpus *datasets.CharCorpus
+	// Label names what was loaded, e.g. "PTB characters" or "Linux kernel
+	// stand-in (linux_input.txt absent)".
+	Label string
+	// Note is non-empty when the data is not the paper's (a stand-in or a
+	// sample): scores are then not comparable with the paper's.
+	Note string
+}
+
+// LoadCharLMData loads the corpus of task from the data root (package
+// datasets). Linux falls back to the stand-in when linux_input.txt is absent
+// (Note says so). text8 falls back, when the real file is absent and allowSample
+// is true, to a text8-like sample made from War and Peace (lowercase a-z and
+// single spaces, 27 symbols, 90/5/5), clearly labelled; with allowSample false
+// its absence is an error naming the fetch command.
+func LoadCharLMData(task string, allowSample bool) (*CharLMData, error) {
+	switch task {
+	case TaskPTBChar:
+		c, err := datasets.LoadPTBChar()
+		if err != nil {
+			return nil, err
+		}
+		return &CharLMData{Corpus: c, Label: "PTB characters"}, nil
+	case TaskWarAndPeace:
+		c, err := datasets.LoadWarAndPeace()
+		if err != nil {
+			return nil, err
+		}
+		return &CharLMData{Corpus: c, Label: "War and Peace"}, nil
+	case TaskLinux:
+		c, err := datasets.LoadLinux()
+		if err != nil {
+			return nil, err
+		}
+		if c.Substitute {
+			return &CharLMData{Corpus: c, Label: "Linux kernel stand-in (kernel 6.1 sources)",
+				Note: "linux_input.txt (Karpathy's file, the paper's data) is absent: this run uses the same-size stand-in " +
+					"linux_substitute_kernel6.1.txt, whose BPC is not comparable with the paper's"}, nil
+		}
+		return &CharLMData{Corpus: c, Label: "Linux kernel (linux_input.txt)"}, nil
+	case TaskText8:
+		c, err := datasets.LoadText8()
+		if err == nil {
+			return &CharLMData{Corpus: c, Label: "text8"}, nil
+		}
+		if !allowSample {
+			return nil, err
+		}
+		wp, err2 := datasets.LoadWarAndPeace()
+		if err2 != nil {
+			return nil, fmt.Errorf("experiments: text8 is absent (%v) and War and Peace, the source of its stand-in sample, too: %w", err, err2)
+		}
+		s := Text8Sample(wp.Decode(wp.Train) + wp.Decode(wp.Valid) + wp.Decode(wp.Test))
+		return &CharLMData{Corpus: s, Label: "text8-like SAMPLE made from War and Peace (real text8 absent)",
+			Note: "the real text8 (100M chars of Wikipedia) is absent: this run uses a text8-like sample, War and Peace " +
+				"lowercased to a-z and single spaces (27 symbols, split 90/5/5); its BPC is not comparable with text8's. " +
+				"Get the real file with `" + datasets.FetchCommand + " text8` (http://mattmahoney.net/dc/text8.zip)"}, nil
+	}
+	return nil, checkTask(task)
+}
+
+// Text8Sample turns text into a text8-like corpus the way Mahoney's wikifil.pl
+// cleans Wikipedia: letters lowercased to a-z, every other run of characters
+// one space; split 90/5/5 contiguous like text8. Name is "text8-sample".
+func Text8Sample(text string) *datasets.CharCorpus {
+	ids := make([]uint8, 0, len(text))
+	space := true // no leading space
+	for _, r := range text {
+		switch {
+		case r >= 'a' && r <= 'z':
+			ids = append(ids, uint8(r-'a'+1))
+			space = false
+		case r >= 'A' && r <= 'Z':
+			ids = append(ids, uint8(r-'A'+1))
+			space = false
+		default:
+			if !space {
+				ids = append(ids, 0)
+				space = true
+			}
+		}
+	}
+	n := len(ids)
+	a, b := n*9/10, n*95/100
+	return &datasets.CharCorpus{Name: "text8-sample", Symbols: []rune(datasets.Text8Alphabet),
+		Train: ids[:a], Valid: ids[a:b], Test: ids[b:], Substitute: true}
+}
+
+// CharLMRun is one trained and evaluated model.
+type CharLMRun struct {
+	Model CharLMModel
+	// WeightBytes is the memory of the quantized matrices Wx, Wh at the model's
+	// precision (summary.FromStore); Weights is their number.
+	WeightBytes, Weights int64
+	Steps                int64 // steps trained
+	BestStep             int64 // the step of the best validation (the evaluated weights)
+	History              training.History
+	// Valid and Test BPC of the best checkpoint by inference mode ("code",
+	// "deploy"), over the configured prefixes.
+	Valid, Test map[string]float64
+	// Diverged is the divergence message when training stopped on a
+	// non-finite value (the last good checkpoint was evaluated), else "".
+	Diverged     string
+	TrainSeconds float64 // wall time of training (all sessions)
+	EvalSeconds  float64 // wall time of the final evaluation
+	// Packed is the deploy form of the best checkpoint (models.ExportCharLM).
+	Packed *packed.Model
+}
+
+// The inference modes of METHOD.md, as table columns.
+var charLMModes = []recurrent.Inference{recurrent.CodeMode, recurrent.DeployMode}
+
+// charLMJob holds what training and evaluating one model needs.
+type charLMJob struct {
+	cfg   CharLMConfig
+	data  *CharLMData
+	m     CharLMModel
+	dir   string
+	steps int64
+	be    compute.Backend
+}
+
+func newCharLMJob(cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string) (*charLMJob, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return nil, errors.New("experiments: a char-LM run needs a checkpoint directory")
+	}
+	be, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	steps := cfg.Steps
+	if m.TradeOff && cfg.TradeOffSteps > 0 {
+		steps = cfg.TradeOffSteps
+	}
+	return &charLMJob{cfg: cfg, data: data, m: m, dir: dir, steps: steps, be: be}, nil
+}
+
+func (j *charLMJob) lm(mode recurrent.Inference) models.CharLM {
+	return models.CharLM{Vocab: j.data.Corpus.NumSymbols(), Hidden: j.cfg.Hidden, Quantizer: j.m.Quantizer,
+		Normalization: j.m.Normalization, Inference: mode}
+}
+
+// runSettings is what must match for a checkpoint directory to be resumed.
+type runSettings struct {
+	Task, Corpus, Model, Quantizer, Normalization string
+	Hidden, SeqLen, Batch, Epochs                 int
+	Steps                                         int64
+	LR, LRFinal                                   float64
+	EvalEvery                                     int64
+	EvalAtEpochEnd                                bool
+	ValidChars                                    int
+	Seed                                          uint64
+}
+
+const runSettingsFile = "charlm.json"
+
+func (j *charLMJob) settings() runSettings {
+	return runSettings{Task: j.cfg.Task, Corpus: j.data.Corpus.Name, Model: j.m.Name, Quantizer: j.m.Quantizer,
+		Normalization: j.m.Normalization.String(), Hidden: j.cfg.Hidden, SeqLen: j.cfg.SeqLen, Batch: j.cfg.Batch,
+		Epochs: j.cfg.Epochs, Steps: j.steps, LR: j.cfg.LR, LRFinal: j.cfg.LRFinal, EvalEvery: j.cfg.EvalEvery,
+		EvalAtEpochEnd: j.cfg.EvalAtEpochEnd, ValidChars: j.cfg.ValidChars, Seed: j.cfg.Seed}
+}
+
+// checkDir writes the run's settings into a new directory, or checks that an
+// existing one was written by the same settings (resume).
+func (j *charLMJob) checkDir() error {
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
+		return err
+	}
+	want := j.settings()
+	p := filepath.Join(j.dir, runSettingsFile)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		out, _ := json.MarshalIndent(want, "", "  ")
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, out, 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp, p)
+	}
+	if err != nil {
+		return err
+	}
+	var got runSettings
+	if err := json.Unmarshal(data, &got); err != nil {
+		return fmt.Errorf("experiments: %s: %w", p, err)
+	}
+	if got != want {
+		return fmt.Errorf("experiments: %s was written by other settings (%+v); this run has %+v: use another directory", p, got, want)
+	}
+	return nil
+}
+
+// loop builds the training loop (fresh store, trainer, optimizer).
+func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, training.StepInfo) error) (*training.Loop, error) {
+	c := j.data.Corpus
+	windows, err := datasets.NewCharWindows(c.Train, j.cfg.SeqLen, j.cfg.Batch, j.cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %s training windows: %w", c.Name, err)
+	}
+	B, T := j.cfg.Batch, j.cfg.SeqLen
+	src := training.SourceFunc{N: windows.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
+		b, err := windows.Batch(epoch, index)
+		if err != nil {
+			return train.Batch{}, err
+		}
+		in, lab := splitWindow(b, B, T)
+		_ = b.FinalizeAll()
+		return train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}}, nil
+	}}
+	store := model.NewStore()
+	opt := optim.Adam().LearningRate(j.cfg.LR).ClipLatent(j.m.ClipLatent).Done()
+	lm := j.lm(recurrent.CodeMode)
+	if err := lm.Validate(); err != nil {
+		return nil, err
+	}
+	trainer := train.NewTrainer(j.be, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
+	var sched optim.Schedule = optim.Constant(j.cfg.LR)
+	if j.cfg.LRFinal != j.cfg.LR {
+		sched = optim.Geometric{Start: j.cfg.LR, Final: j.cfg.LRFinal, Epochs: max(j.cfg.Epochs, 1)}
+	}
+	every := 30 * time.Second
+	if j.cfg.Budget == budget.Smoke {
+		every = time.Hour // a line per validation is enough
+	} else if j.cfg.Budget == budget.Quick {
+		every = 10 * time.Second
+	}
+	loop, err := training.New(trainer, src, training.Config{
+		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
+		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
+		CheckWeightsEvery: max(j.cfg.EvalEvery, 1), Progress: progress, ProgressEvery: every, OnStep: onStep,
+	})
+	if err != nil {
+		return nil, err
+	}
+	loop.WithEval(func(ctx context.Context) (float64, error) {
+		tot, err := j.evaluate(ctx, store, recurrent.CodeMode, c.Valid, j.cfg.ValidChars)
+		return tot.Mean(), err
+	})
+	return loop, nil
+}
+
+// evaluate returns the bits over the first chars characters of split (all
+// when chars is 0), in evaluation windows of SeqLen and batches of Batch
+// (datasets.CharEval: every character after the first predicted once).
+func (j *charLMJob) evaluate(ctx context.Context, store *model.Store, mode recurrent.Inference, split []uint8, chars int) (training.Totals, error) {
+	if chars > 0 && chars < len(split) {
+		split = split[:chars]
+	}
+	ev, err := datasets.NewCharEval(split, j.cfg.SeqLen, j.cfg.Batch)
+	if err != nil {
+		return training.Totals{}, err
+	}
+	lm := j.lm(mode)
+	vocab := lm.Vocab
+	fn := func(scope *model.Scope, inputs, labels []*Node) (*Node, *Node) {
+		logits := lm.Logits(scope, inputs[0])
+		mask := labels[1]
+		logp := LogSoftmax(logits, -1)
+		nll := Neg(ReduceSum(Mul(OneHot(labels[0], vocab, logp.DType()), logp), -1)) // [B, T] nats
+		bits := DivScalar(ReduceAllSum(Mul(nll, ConvertDType(mask, logp.DType()))), math.Ln2)
+		return bits, ReduceAllSum(mask)
+	}
+	B, T := j.cfg.Batch, j.cfg.SeqLen
+	tokens := make([]int32, B*(T+1))
+	mask := make([]float32, B*T)
+	return training.NewEvaluator(j.be, store, fn).EvalBatches(ctx, ev.NumBatches(), func(i int) (train.Batch, error) {
+		if _, err := ev.BatchInto(i, tokens, mask); err != nil {
+			return train.Batch{}, err
+		}
+		in := make([]int32, B*T)
+		out := make([]int32, B*T)
+		for r := range B {
+			copy(in[r*T:(r+1)*T], tokens[r*(T+1):r*(T+1)+T])
+			copy(out[r*T:(r+1)*T], tokens[r*(T+1)+1:(r+1)*(T+1)])
+		}
+		return train.Batch{Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(in, B, T)},
+			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(out, B, T),
+				tensors.FromFlatDataAndDimensions(append([]float32(nil), mask...), B, T)}}, nil
+	})
+}
+
+// TrainCharLM trains model m at cfg on data, with checkpoints in dir (resuming
+// from it when it holds an unfinished run of the same settings), then loads
+// the best-validation checkpoint and evaluates it on the valid and test
+// splits in both inference modes, and exports its deploy form. A divergence
+// (non-finite loss or weights) is not an error: the run stops, its last good
+// checkpoint is evaluated and CharLMRun.Diverged says what happened. Progress
+// goes to w (nil: none).
+func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string, w io.Writer) (*CharLMRun, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	j, err := newCharLMJob(cfg, data, m, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.checkDir(); err != nil {
+		return nil, err
+	}
+	loop, err := j.loop(w, nil)
+	if err != nil {
+		return nil, err
+	}
+	run := &CharLMRun{Model: m}
+	if err := loop.Run(ctx); err != nil {
+		var div *training.DivergedError
+		if !errors.As(err, &div) {
+			return nil, err
+		}
+		run.Diverged = div.Error()
+		fmt.Fprintf(w, "%s: %s\n", m.Name, run.Diverged)
+	}
+	st := loop.State()
+	run.Steps, run.History, run.TrainSeconds = st.Step, st.History, st.Seconds
+	best, bestStep, ok, err := training.BestCheckpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		best, bestStep, ok, err = training.LatestCheckpoint(dir)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("experiments: %s: no checkpoint to evaluate in %s (%v)", m.Name, dir, err)
+		}
+	}
+	run.BestStep = bestStep
+	store := loop.Store()
+	if _, err := training.LoadCheckpoint(store, best); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	run.Valid, run.Test = map[string]float64{}, map[string]float64{}
+	for _, mode := range charLMModes {
+		for _, split := range []struct {
+			name  string
+			data  []uint8
+			chars int
+			out   map[string]float64
+		}{{"valid", data.Corpus.Valid, cfg.ValidChars, run.Valid}, {"test", data.Corpus.Test, cfg.TestChars, run.Test}} {
+			tot, err := j.evaluate(ctx, store, mode, split.data, split.chars)
+			if err != nil {
+				return nil, fmt.Errorf("experiments: %s: %s %s evaluation: %w", m.Name, split.name, mode, err)
+			}
+			split.out[mode.String()] = tot.Mean()
+		}
+	}
+	run.EvalSeconds = time.Since(start).Seconds()
+	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
+	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
+	vocab := make([]string, data.Corpus.NumSymbols())
+	for i, r := range data.Corpus.Symbols {
+		vocab[i] = string(r)
+	}
+	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, vocab)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %s: export: %w", m.Name, err)
+	}
+	fmt.Fprintf(w, "%s: best step %d of %d; valid BPC code %.4f deploy %.4f; test BPC code %.4f deploy %.4f (train %.0fs, eval %.0fs)\n",
+		m.Name, run.BestStep, run.Steps, run.Valid["code"], run.Valid["deploy"], run.Test["code"], run.Test["deploy"],
+		run.TrainSeconds, run.EvalSeconds)
+	return run, nil
+}
+
+// CharLMResult is a whole char-LM experiment: every model of the config.
+type CharLMResult struct {
+	Config  CharLMConfig
+	Data    *CharLMData
+	Runs    []*CharLMRun
+	Elapsed time.Duration
+}
+
+// Run returns the run of the model with the given short name (nil if absent).
+func (r *CharLMResult) Run(name string) *CharLMRun {
+	for _, run := range r.Runs {
+		if run.Model.Name == name {
+			return run
+		}
+	}
+	return nil
+}
+
+// RunCharLM trains and evaluates every model of cfg on data, each in its own
+// subdirectory of dir (which resumes unfinished runs; "" uses a temporary
+// directory removed at the end). Progress goes to w.
+func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir string, w io.Writer) (*CharLMResult, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "rbt-charlm-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	res := &CharLMResult{Config: cfg, Data: data}
+	start := time.Now()
+	for i, name := range cfg.Models {
+		m, _ := LookupCharLMModel(name)
+		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s)\n", i+1, len(cfg.Models), m.Label, m.Quantizer, m.Normalization)
+		run, err := TrainCharLM(ctx, cfg, data, m, filepath.Join(dir, m.Name), w)
+		if err != nil {
+			return nil, err
+		}
+		res.Runs = append(res.Runs, run)
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}

@@ -1,0 +1,551 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/plots"
+	"github.com/rbt-project/rbt/rbt/report"
+	"github.com/rbt-project/rbt/rbt/summary"
+)
+
+// GateValues are samples of the first LSTM layer's gates and states over some
+// text: i, f, o (sigmoid gates), g (tanh candidate), c (the un-normalized cell
+// state carried between steps) and h, one value per unit and step.
+type GateValues struct {
+	I, F, O, G, C, H []float64
+}
+
+// RecordGates runs the deploy-form model pm (an LSTM with one-hot input, as
+// exported by models.ExportCharLM) over consecutive windows of T characters
+// of data, each from the learned initial state (as in training and in
+// datasets.CharEval), for at most windows windows, in float64 from the
+// equations of packed.Layer. It returns the gate values of the first layer at
+// every unit and step, and the bits per character of the predictions of
+// every character after the first of each window.
+//
+// This is the measurement behind the paper's Figure 1 (distributions of the
+// gates of BinaryConnect vs full-precision LSTMs).
+func RecordGates(pm *packed.Model, data []uint8, T, windows int) (*GateValues, float64, error) {
+	if err := pm.Validate(); err != nil {
+		return nil, 0, err
+	}
+	if pm.Input != packed.OneHot || pm.Layers[0].Cell != packed.LSTM {
+		return nil, 0, errors.New("experiments: RecordGates needs an LSTM with one-hot input")
+	}
+	if T < 2 || windows < 1 {
+		return nil, 0, fmt.Errorf("experiments: RecordGates: T=%d windows=%d, want T >= 2, windows >= 1", T, windows)
+	}
+	windows = min(windows, (len(data)-1)/T)
+	if windows < 1 {
+		return nil, 0, fmt.Errorf("experiments: RecordGates: %d characters, fewer than one window of %d", len(data), T+1)
+	}
+	for k, c := range data[:windows*T+1] {
+		if int(c) >= pm.VocabSize() {
+			return nil, 0, fmt.Errorf("experiments: RecordGates: symbol %d at offset %d outside the model's %d", c, k, pm.VocabSize())
+		}
+	}
+	n0 := pm.Layers[0].Hidden
+	size := windows * T * n0
+	gv := &GateValues{I: make([]float64, 0, size), F: make([]float64, 0, size), O: make([]float64, 0, size),
+		G: make([]float64, 0, size), C: make([]float64, 0, size), H: make([]float64, 0, size)}
+	bits, count := 0.0, 0
+	for w := range windows {
+		seq := data[w*T : w*T+T+1]
+		hs := make([][]float64, len(pm.Layers))
+		cs := make([][]float64, len(pm.Layers))
+		for li, l := range pm.Layers {
+			hs[li], cs[li] = f64s(l.H0), f64s(l.C0)
+		}
+		for t := range T {
+			var in []float64
+			for li := range pm.Layers {
+				l := &pm.Layers[li]
+				G, n, d := l.Cell.Gates(), l.Hidden, l.Input
+				gn := G * n
+				blk := min(t, l.Steps-1)
+				ax := make([]float64, gn)
+				ah := make([]float64, gn)
+				row := func(w8 []int8, wf []float32, i int, scale float64, acc []float64) {
+					if wf != nil {
+						for j, v := range wf[i*gn : (i+1)*gn] {
+							acc[j] += scale * float64(v)
+						}
+						return
+					}
+					for j, v := range w8[i*gn : (i+1)*gn] {
+						acc[j] += scale * float64(v)
+					}
+				}
+				if li == 0 {
+					row(l.WxSign, l.WxFloat, int(seq[t]), 1, ax)
+				} else {
+					for i := range d {
+						row(l.WxSign, l.WxFloat, i, in[i], ax)
+					}
+				}
+				for i := range n {
+					row(l.WhSign, l.WhFloat, i, hs[li][i], ah)
+				}
+				pre := make([]float64, gn)
+				for j := range gn {
+					k := blk*gn + j
+					pre[j] = float64(l.ScaleX[k])*ax[j] + float64(l.ShiftX[k]) + float64(l.ScaleH[k])*ah[j] + float64(l.ShiftH[k])
+				}
+				h, c := make([]float64, n), cs[li]
+				for j := range n {
+					g := math.Tanh(pre[j])
+					f := sigmoid(pre[n+j])
+					i := sigmoid(pre[2*n+j])
+					o := sigmoid(pre[3*n+j])
+					c[j] = f*c[j] + i*g
+					h[j] = o * math.Tanh(float64(l.ScaleC[blk*n+j])*c[j]+float64(l.ShiftC[blk*n+j]))
+					if li == 0 {
+						gv.I, gv.F, gv.O, gv.G = append(gv.I, i), append(gv.F, f), append(gv.O, o), append(gv.G, g)
+						gv.C, gv.H = append(gv.C, c[j]), append(gv.H, h[j])
+					}
+				}
+				hs[li], in = h, h
+			}
+			bits += nllBits(pm, in, int(seq[t+1]))
+			count++
+		}
+	}
+	return gv, bits / float64(count), nil
+}
+
+// nllBits is -log2 softmax(h . Output + OutputBias)[target].
+func nllBits(pm *packed.Model, h []float64, target int) float64 {
+	logits := logitsOf(pm, h)
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, v)
+	}
+	s := 0.0
+	for _, v := range logits {
+		s += math.Exp(v - mx)
+	}
+	return (math.Log(s) + mx - logits[target]) / math.Ln2
+}
+
+func logitsOf(pm *packed.Model, h []float64) []float64 {
+	logits := make([]float64, pm.Classes)
+	for k := range logits {
+		logits[k] = float64(pm.OutputBias[k])
+	}
+	for i, hv := range h {
+		for k, w := range pm.Output[i*pm.Classes : (i+1)*pm.Classes] {
+			logits[k] += hv * float64(w)
+		}
+	}
+	return logits
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func f64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// SampleText generates n symbols from the deploy-form model pm with the
+// packed engine (package packed, the bit-packed inference of the binary and
+// ternary weights): it feeds prime, then samples each next symbol from
+// softmax(logits/temperature) (temperature 0: the most likely symbol) with a
+// seeded generator. Same arguments, same text.
+func SampleText(pm *packed.Model, prime []uint8, n int, temperature float64, seed uint64) ([]uint8, error) {
+	if len(prime) == 0 {
+		return nil, errors.New("experiments: SampleText needs a non-empty prime")
+	}
+	if temperature < 0 || n < 0 {
+		return nil, fmt.Errorf("experiments: SampleText: n=%d temperature=%v, want >= 0", n, temperature)
+	}
+	e, err := packed.NewEngine(pm)
+	if err != nil {
+		return nil, err
+	}
+	st := e.NewState(1)
+	logits := make([]float32, e.Classes())
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	out := make([]uint8, 0, n)
+	next := -1
+	for k := 0; k < len(prime)+n; k++ {
+		tok := next
+		if k < len(prime) {
+			tok = int(prime[k])
+		} else {
+			out = append(out, uint8(tok))
+			if len(out) == n {
+				break
+			}
+		}
+		if err := e.StepTokens(st, []int{tok}); err != nil {
+			return nil, err
+		}
+		if err := e.Logits(st, logits); err != nil {
+			return nil, err
+		}
+		next = sampleLogits(logits, temperature, rng)
+	}
+	return out, nil
+}
+
+func sampleLogits(logits []float32, temperature float64, rng *rand.Rand) int {
+	best := 0
+	for k, v := range logits {
+		if v > logits[best] {
+			best = k
+		}
+	}
+	if temperature == 0 {
+		return best
+	}
+	p := make([]float64, len(logits))
+	s := 0.0
+	for k, v := range logits {
+		p[k] = math.Exp((float64(v) - float64(logits[best])) / temperature)
+		s += p[k]
+	}
+	u := rng.Float64() * s
+	for k, v := range p {
+		u -= v
+		if u < 0 {
+			return k
+		}
+	}
+	return best
+}
+
+// Samples returns lines of text sampled from the named model of r (see
+// SampleText), each primed with test-split text at a different offset (the
+// prime is not part of the line). PTB's word-boundary symbol '_' is shown as
+// a space and a newline as " | ".
+func (r *CharLMResult) Samples(modelName string, lines, length int, temperature float64) ([]string, error) {
+	run := r.Run(modelName)
+	if run == nil || run.Packed == nil {
+		return nil, fmt.Errorf("experiments: no trained model %q", modelName)
+	}
+	test := r.Data.Corpus.Test
+	const primeLen = 20
+	var out []string
+	for k := range lines {
+		off := (k * len(test) / max(lines, 1)) % max(len(test)-primeLen, 1)
+		prime := test[off : off+primeLen]
+		ids, err := SampleText(run.Packed, prime, length, temperature, r.Config.Seed+uint64(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.display(prime)+" ⟶ "+r.display(ids))
+	}
+	return out, nil
+}
+
+func (r *CharLMResult) display(ids []uint8) string {
+	s := r.Data.Corpus.Decode(ids)
+	if r.Data.Corpus.Name == "ptb-char" {
+		s = strings.ReplaceAll(s, "_", " ")
+	}
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.ReplaceAll(s, "\n", " | ")
+}
+
+// Table is the results table: model, precision, weight memory of the
+// quantized matrices, valid and test BPC in both inference modes, steps and
+// source; then the cited comparison points METHOD.md lists for the task.
+func (r *CharLMResult) Table() report.Table {
+	c := r.Config
+	evalSet := func(n int) string {
+		if n == 0 {
+			return "whole split"
+		}
+		return fmt.Sprintf("first %s chars", summary.FormatInt(int64(n)))
+	}
+	src := fmt.Sprintf("%s; valid: %s, test: %s", report.Measured(string(c.Budget)), evalSet(c.ValidChars), evalSet(c.TestChars))
+	if r.Data.Note != "" {
+		src += "; " + r.Data.Label
+	}
+	t := report.Table{Header: []string{"model", "precision", "weight memory", "valid BPC (code)", "valid BPC (deploy)",
+		"test BPC (code)", "test BPC (deploy)", "steps (best / run)", "source"}}
+	for _, run := range r.Runs {
+		name := run.Model.Label
+		if run.Diverged != "" {
+			name += " (diverged)"
+		}
+		t.Rows = append(t.Rows, []string{name, run.Model.Precision().String(), summary.FormatKB(run.WeightBytes),
+			bpc(run.Valid["code"]), bpc(run.Valid["deploy"]), bpc(run.Test["code"]), bpc(run.Test["deploy"]),
+			fmt.Sprintf("%d / %d", run.BestStep, run.Steps), src})
+	}
+	for _, row := range citedCharLM(c.Task) {
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func bpc(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// citedCharLM are the comparison rows METHOD.md gives for a task (never
+// invented: the paper's own table values were not available here).
+func citedCharLM(task string) [][]string {
+	na := "paper value not available here"
+	rows := [][]string{{"BN binary / ternary LSTM (the paper's table)", "binary / ternary", "", "", "", na, "", "", "Ardakani et al., ICLR 2019"}}
+	switch task {
+	case TaskPTBChar:
+		rows = append(rows, []string{"BN-LSTM 1x1000, full precision", "float32", "16,800 KB", "", "", "1.32", "", "",
+			"Cooijmans et al., ICLR 2017: the commonly quoted figure, not checked here (METHOD.md)"})
+	case TaskText8:
+		rows = append(rows, []string{"BN-LSTM 1x2000, full precision", "float32", "64,864 KB", "", "", "1.36", "", "",
+			"Cooijmans et al., ICLR 2017, as listed by public leaderboards (METHOD.md)"})
+	}
+	return rows
+}
+
+// CurvesFigure plots validation BPC (code mode, the validation prefix)
+// against characters seen, one line per model.
+func (r *CharLMResult) CurvesFigure() ([]byte, error) {
+	var series []plots.Series
+	for _, run := range r.Runs {
+		x, y := run.History.XY()
+		series = append(series, plots.Series{Name: run.Model.Label, X: x, Y: y})
+	}
+	return plots.Lines(plots.Options{Title: fmt.Sprintf("%s: learning curves (budget %s)", r.Data.Label, r.Config.Budget),
+		XLabel: "characters seen", YLabel: "validation BPC (code mode)", Width: 7.5 * 72, Height: 5 * 72}, series...)
+}
+
+// TradeoffFigure plots test BPC (code mode) against the weight memory of the
+// quantized matrices (log scale): full precision, no-BN binary/ternary, this
+// paper's BN binary/ternary and the k-bit points.
+func (r *CharLMResult) TradeoffFigure() ([]byte, error) {
+	var pts []plots.Labeled
+	for _, run := range r.Runs {
+		v := run.Test["code"]
+		if math.IsNaN(v) || math.IsInf(v, 0) || run.WeightBytes <= 0 {
+			continue
+		}
+		group := 0
+		switch {
+		case run.Model.TradeOff:
+			group = 3
+		case run.Model.Quantizer == "fp":
+			group = 0
+		case run.Model.Normalization.String() == "none":
+			group = 1
+		default:
+			group = 2
+		}
+		pts = append(pts, plots.Labeled{Label: run.Model.Name, X: summary.KB(run.WeightBytes), Y: v, Group: group})
+	}
+	return plots.Scatter(plots.Options{Title: fmt.Sprintf("%s: accuracy vs weight memory (budget %s)", r.Data.Label, r.Config.Budget),
+		XLabel: "weight memory of Wx, Wh (KB, log scale)", YLabel: "test BPC (code mode)", LogX: true, Width: 7 * 72, Height: 4.5 * 72}, pts)
+}
+
+// GateModels are the models of the Figure 1 analogue, in plot order.
+var GateModels = []string{"bc", "fp", "bn-binary"}
+
+// GatesFigure draws the Figure 1 analogue: densities of i, f, o, g, c and h of
+// the first layer over the first windows windows of the test split, for the
+// BinaryConnect LSTM, the full-precision LSTM (both without BN) and the BN
+// binary LSTM (whichever of them r has), in deploy form (deterministic
+// weights, population statistics). It returns the figure and the gate
+// values by model.
+func (r *CharLMResult) GatesFigure(windows int) ([]byte, map[string]*GateValues, error) {
+	vals := map[string]*GateValues{}
+	var names []string
+	for _, name := range GateModels {
+		run := r.Run(name)
+		if run == nil || run.Packed == nil {
+			continue
+		}
+		gv, _, err := RecordGates(run.Packed, r.Data.Corpus.Test, r.Config.SeqLen, windows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiments: gates of %s: %w", name, err)
+		}
+		vals[name] = gv
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return nil, nil, errors.New("experiments: none of the Figure 1 models (bc, fp, bn-binary) was trained")
+	}
+	panels := []plots.Histogram{{Title: "input gate i"}, {Title: "forget gate f"}, {Title: "output gate o"},
+		{Title: "candidate g"}, {Title: "cell state c"}, {Title: "hidden state h"}}
+	for _, name := range names {
+		gv := vals[name]
+		label := r.Run(name).Model.Label
+		for k, v := range [][]float64{gv.I, gv.F, gv.O, gv.G, gv.C, gv.H} {
+			panels[k].Series = append(panels[k].Series, plots.Series{Name: label, Y: v})
+		}
+	}
+	png, err := plots.Histograms(plots.Options{Title: "Figure 1 analogue", XLabel: "value", YLabel: "density",
+		Width: 11 * 72, Height: 6.5 * 72}, 3, panels)
+	return png, vals, err
+}
+
+// Experiment is the name results are recorded under, e.g. "PTB char".
+func (r *CharLMResult) Experiment() string {
+	switch r.Config.Task {
+	case TaskPTBChar:
+		return "PTB char"
+	case TaskWarAndPeace:
+		return "War and Peace"
+	case TaskLinux:
+		if r.Data.Note != "" {
+			return "Linux (stand-in)"
+		}
+		return "Linux"
+	case TaskText8:
+		if r.Data.Note != "" {
+			return "text8 (sample)"
+		}
+		return "text8"
+	}
+	return r.Config.Task
+}
+
+// Claims compares the measured test BPC (code mode) with the claim of the
+// paper as issue 5 states it: BN binary and BN ternary within 5% of the
+// full-precision BN-LSTM, BinaryConnect without BN at least 20% higher.
+// Each line gives the figures and whether this run agrees.
+func (r *CharLMResult) Claims() []string {
+	ref := r.Run("bn-fp")
+	if ref == nil {
+		return []string{"no full-precision BN-LSTM in this run: nothing to compare with"}
+	}
+	var out []string
+	check := func(name, want string, ok func(ratio float64) bool) {
+		run := r.Run(name)
+		if run == nil {
+			return
+		}
+		for _, mode := range []string{"code", "deploy"} {
+			v, b := run.Test[mode], ref.Test[mode]
+			ratio := v / b
+			verdict := "agrees"
+			if !ok(ratio) {
+				verdict = "DISAGREES"
+			}
+			out = append(out, fmt.Sprintf("%s: test BPC (%s) %.3f vs BN-LSTM %.3f: %+.1f%% (claim: %s) -> %s",
+				run.Model.Label, mode, v, b, 100*(ratio-1), want, verdict))
+		}
+	}
+	check("bn-binary", "within 5%", func(x float64) bool { return x <= 1.05 })
+	check("bn-ternary", "within 5%", func(x float64) bool { return x <= 1.05 })
+	check("bc", "at least 20% higher", func(x float64) bool { return x >= 1.20 })
+	check("tc", "clearly higher (no-BN ablation)", func(x float64) bool { return x >= 1.20 })
+	return out
+}
+
+// Record reports every measured figure (report.Record): valid and test BPC
+// in both modes and the weight memory of each model, and the ratios of the
+// claims.
+func (r *CharLMResult) Record() error {
+	src := report.Measured(string(r.Config.Budget))
+	exp := r.Experiment()
+	var rs []report.Result
+	for _, run := range r.Runs {
+		m := fmt.Sprintf("%s 1x%d", run.Model.Label, r.Config.Hidden)
+		for _, mode := range []string{"code", "deploy"} {
+			rs = append(rs,
+				report.Result{Experiment: exp, Model: m, Metric: "valid BPC (" + mode + ")", Value: run.Valid[mode], Source: src},
+				report.Result{Experiment: exp, Model: m, Metric: "test BPC (" + mode + ")", Value: run.Test[mode], Source: src})
+		}
+		rs = append(rs, report.Result{Experiment: exp, Model: m, Metric: "weight memory (KB)", Value: summary.KB(run.WeightBytes), Source: src})
+	}
+	if ref := r.Run("bn-fp"); ref != nil {
+		for _, name := range []string{"bn-binary", "bn-ternary", "bc", "tc"} {
+			if run := r.Run(name); run != nil {
+				rs = append(rs, report.Result{Experiment: exp, Model: run.Model.Label,
+					Metric: "test BPC (code) / BN-LSTM's", Value: run.Test["code"] / ref.Test["code"], Source: src})
+			}
+		}
+	}
+	return report.Record(rs...)
+}
+
+// WriteFiles writes the results into dir: results.md (settings, table,
+// claims, samples), results.json (every run's figures and learning curve),
+// curves.png, tradeoff.png and, when its models are present, gates.png.
+func (r *CharLMResult) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Character-level LM: %s\n\n%s\n\n", r.Data.Label, r.Config)
+	if r.Data.Note != "" {
+		fmt.Fprintf(&md, "**Note:** %s.\n\n", r.Data.Note)
+	}
+	md.WriteString(r.Table().Markdown())
+	md.WriteString("\n")
+	for _, line := range r.Claims() {
+		fmt.Fprintf(&md, "- %s\n", line)
+	}
+	if r.Run("bn-binary") != nil {
+		if lines, err := r.Samples("bn-binary", 3, 200, 0.8); err == nil {
+			md.WriteString("\nSamples from the BN binary LSTM (deploy form, packed engine, temperature 0.8; prime ⟶ sample):\n\n")
+			for _, l := range lines {
+				fmt.Fprintf(&md, "    %s\n", l)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	type runJSON struct {
+		Model                        string
+		Quantizer, Normalization     string
+		WeightBytes, Weights         int64
+		Steps, BestStep              int64
+		Valid, Test                  map[string]float64
+		Diverged                     string
+		TrainSeconds, EvalSeconds    float64
+		CharsSeen, ValidBPC, TrainNats []float64
+	}
+	var runs []runJSON
+	for _, run := range r.Runs {
+		j := runJSON{Model: run.Model.Name, Quantizer: run.Model.Quantizer, Normalization: run.Model.Normalization.String(),
+			WeightBytes: run.WeightBytes, Weights: run.Weights, Steps: run.Steps, BestStep: run.BestStep,
+			Valid: run.Valid, Test: run.Test, Diverged: run.Diverged, TrainSeconds: run.TrainSeconds, EvalSeconds: run.EvalSeconds}
+		for _, p := range run.History.Valid() {
+			j.CharsSeen = append(j.CharsSeen, float64(p.Examples))
+			j.ValidBPC = append(j.ValidBPC, p.Valid)
+			j.TrainNats = append(j.TrainNats, p.TrainLoss)
+		}
+		runs = append(runs, j)
+	}
+	js, err := json.MarshalIndent(map[string]any{"config": r.Config, "data": r.Data.Label, "note": r.Data.Note, "runs": runs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), js, 0o644); err != nil {
+		return err
+	}
+	figs := map[string]func() ([]byte, error){"curves.png": r.CurvesFigure, "tradeoff.png": r.TradeoffFigure}
+	for name, f := range figs {
+		png, err := f()
+		if err != nil {
+			return fmt.Errorf("experiments: %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			return err
+		}
+	}
+	if png, _, err := r.GatesFigure(8); err == nil {
+		if err := os.WriteFile(filepath.Join(dir, "gates.png"), png, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
