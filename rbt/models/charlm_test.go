@@ -14,6 +14,7 @@ import (
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/optim"
+	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/recurrent"
 )
 
@@ -149,5 +150,80 @@ func TestCharLMLearns(t *testing.T) {
 	if results["bc-nonorm"] <= results["bn-binary"] {
 		t.Errorf("BinaryConnect without BN (%.3f BPC) should do worse than the BN binary LSTM (%.3f)",
 			results["bc-nonorm"], results["bn-binary"])
+	}
+}
+
+// TestExportCharLM trains a tiny 2-layer BN-binary char LM for a few steps on
+// random tokens (length 5, so 5 per-step statistics), exports it with
+// ExportCharLM and checks, on sequences of length 8 (steps 5..7 reuse the
+// last statistics), that the deploy-mode GoMLX logits equal the packed
+// package's float64 reference (packed.Reference64) and its engine
+// (packed.NewEngine, bit-packed weights), row by row.
+func TestExportCharLM(t *testing.T) {
+	const V, B, T, Teval = 7, 4, 5, 8
+	for _, q := range []string{"binary", "ternary", "fp"} {
+		for _, cell := range []recurrent.Cell{recurrent.LSTM, recurrent.GRU} {
+			m := CharLM{Vocab: V, Hidden: 6, Layers: 2, Quantizer: q, Cell: cell}
+			store := model.NewStore()
+			if err := store.SetRNGStateFromSeed(3); err != nil {
+				t.Fatal(err)
+			}
+			tr := train.NewTrainer(backend.Must(), store, m.Logits, CharLMLoss, optim.Adam().LearningRate(0.05).Done(), nil, nil)
+			rng := uint64(12345)
+			next := func() int32 { rng = rng*6364136223846793005 + 1442695040888963407; return int32((rng >> 33) % V) }
+			for range 20 {
+				w := make([]int32, B*(T+1))
+				for i := range w {
+					w[i] = next()
+				}
+				x, y := splitXY(w, B, T)
+				if _, err := tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pm, err := ExportCharLM(backend.Must(), store, "/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toks := make([]int32, B*Teval)
+			for i := range toks {
+				toks[i] = next()
+			}
+			dm := m
+			dm.Inference = recurrent.DeployMode
+			out := model.MustNewExec(backend.Must(), store, dm.Logits).MustCall(tensors.FromFlatDataAndDimensions(toks, B, Teval))[0]
+			logits := tensors.MustCopyFlatData[float32](out) // [B, Teval, V]
+			eng, err := packed.NewEngine(pm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for b := range B {
+				seq := make([]int, Teval)
+				for i := range seq {
+					seq[i] = int(toks[b*Teval+i])
+				}
+				ref, err := packed.Reference64(pm, seq, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				engOut, err := eng.RunTokens(seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var maxDiff, maxEng, scale float64
+				for i := range Teval {
+					for j := range V {
+						g := float64(logits[(b*Teval+i)*V+j])
+						maxDiff = math.Max(maxDiff, math.Abs(g-ref[i][j]))
+						maxEng = math.Max(maxEng, math.Abs(float64(engOut[i*V+j])-ref[i][j]))
+						scale = math.Max(scale, math.Abs(ref[i][j]))
+					}
+				}
+				if maxDiff > 1e-4*math.Max(scale, 1) || maxEng > 1e-4*math.Max(scale, 1) {
+					t.Errorf("%s/%v row %d: deploy graph vs Reference64 max diff %.3g, engine vs Reference64 %.3g (scale %.3g)",
+						q, cell, b, maxDiff, maxEng, scale)
+				}
+			}
+		}
 	}
 }
