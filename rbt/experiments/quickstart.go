@@ -63,12 +63,32 @@ type QuickstartResult struct {
 // the repository's README.md instead, and says so in Corpus. Progress lines go
 // to w (nil: none).
 func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
-	if w == nil {
-		w = io.Discard
-	}
-	text, corpusName, err := quickstartText()
+	text, err := quickstartText()
 	if err != nil {
 		return nil, err
+	}
+	run, err := trainSmallCharLM(cfg, text, w)
+	if err != nil {
+		return nil, err
+	}
+	return &QuickstartResult{Config: cfg, Corpus: text.name, Symbols: len(text.symbols), Loss: run.loss, Elapsed: run.elapsed}, nil
+}
+
+// smallCharRun is a character LM trained for a fixed number of steps, with no
+// validation: the quickstart and the packed-inference experiment use it.
+type smallCharRun struct {
+	store   *model.Store
+	lm      models.CharLM
+	loss    []float64 // bits per character, per step
+	elapsed time.Duration
+}
+
+// trainSmallCharLM trains models.CharLM on text.ids with random windows
+// (datasets.CharWindows) and the released code's Adam (step clipping for
+// binary weights), printing progress to w.
+func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
+	if w == nil {
+		w = io.Discard
 	}
 	windows, err := datasets.NewCharWindows(text.ids, cfg.SeqLen, cfg.Batch, cfg.Seed)
 	if err != nil {
@@ -78,7 +98,7 @@ func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm := models.CharLM{Vocab: text.vocab, Hidden: cfg.Hidden, Quantizer: cfg.Quantizer}
+	lm := models.CharLM{Vocab: len(text.symbols), Hidden: cfg.Hidden, Quantizer: cfg.Quantizer}
 	if err := lm.Validate(); err != nil {
 		return nil, err
 	}
@@ -87,7 +107,7 @@ func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
 	opt := optim.Adam().LearningRate(cfg.LearningRate).ClipLatent(cfg.Quantizer == "binary").Done()
 	trainer := train.NewTrainer(b, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
 
-	res := &QuickstartResult{Config: cfg, Corpus: corpusName, Symbols: text.vocab}
+	run := &smallCharRun{store: store, lm: lm}
 	start := time.Now()
 	perEpoch := windows.BatchesPerEpoch()
 	for step := 0; step < cfg.Steps; step++ {
@@ -98,21 +118,21 @@ func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
 		inputs, labels := splitWindow(batch, cfg.Batch, cfg.SeqLen)
 		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{inputs}, Labels: []*tensors.Tensor{labels}})
 		if err != nil {
-			return nil, fmt.Errorf("quickstart: step %d: %w", step, err)
+			return nil, fmt.Errorf("training %s: step %d: %w", lm.Quantizer, step, err)
 		}
 		bpc := float64(tensors.ToScalar[float32](metrics[0])) / math.Ln2
 		if math.IsNaN(bpc) || math.IsInf(bpc, 0) {
-			return nil, fmt.Errorf("quickstart: loss is %v at step %d: training diverged", bpc, step)
+			return nil, fmt.Errorf("training %s: loss is %v at step %d: training diverged", lm.Quantizer, bpc, step)
 		}
-		res.Loss = append(res.Loss, bpc)
+		run.loss = append(run.loss, bpc)
 		if step == 0 || (step+1)%max(1, cfg.Steps/20) == 0 || step == cfg.Steps-1 {
 			elapsed := time.Since(start).Seconds()
 			fmt.Fprintf(w, "step %4d/%d  loss %.3f bits/char  %6.0f chars/s\n", step+1, cfg.Steps, bpc,
 				float64((step+1)*cfg.Batch*cfg.SeqLen)/elapsed)
 		}
 	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	run.elapsed = time.Since(start)
+	return run, nil
 }
 
 // LossFigure plots the loss per step, with the unigram entropy of nothing
@@ -131,35 +151,46 @@ func (r *QuickstartResult) LossFigure() ([]byte, error) {
 	)
 }
 
+// idText is a text as symbol ids, with its symbol table.
 type idText struct {
-	ids   []uint8
-	vocab int
+	name    string
+	ids     []uint8
+	symbols []string
 }
 
-func quickstartText() (idText, string, error) {
+func quickstartText() (idText, error) {
 	if c, err := datasets.LoadPTBChar(); err == nil {
-		return idText{c.Train, c.NumSymbols()}, "PTB characters (train split)", nil
+		return idText{"PTB characters (train split)", c.Train, runeStrings(c.Symbols)}, nil
 	}
 	// Fallback: real English text that every checkout has.
 	root, err := repoRoot()
 	if err != nil {
-		return idText{}, "", fmt.Errorf("quickstart: PTB characters not found and no README.md fallback: %w", err)
+		return idText{}, fmt.Errorf("quickstart: PTB characters not found and no README.md fallback: %w", err)
 	}
 	data, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
-		return idText{}, "", fmt.Errorf("quickstart: PTB characters not found (%s ptb-char) and %w", datasets.FetchCommand, err)
+		return idText{}, fmt.Errorf("quickstart: PTB characters not found (%s ptb-char) and %w", datasets.FetchCommand, err)
 	}
 	index := map[byte]uint8{}
-	ids := make([]uint8, len(data))
+	text := idText{name: "README.md (PTB characters not found)", ids: make([]uint8, len(data))}
 	for i, ch := range data {
 		id, ok := index[ch]
 		if !ok {
 			id = uint8(len(index))
 			index[ch] = id
+			text.symbols = append(text.symbols, string(rune(ch)))
 		}
-		ids[i] = id
+		text.ids[i] = id
 	}
-	return idText{ids, len(index)}, "README.md (PTB characters not found)", nil
+	return text, nil
+}
+
+func runeStrings(rs []rune) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
 }
 
 func repoRoot() (string, error) {

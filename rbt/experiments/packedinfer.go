@@ -1,0 +1,359 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/rbt/backend"
+	"github.com/rbt-project/rbt/rbt/budget"
+	"github.com/rbt-project/rbt/rbt/models"
+	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/plots"
+	"github.com/rbt-project/rbt/rbt/recurrent"
+	"github.com/rbt-project/rbt/rbt/report"
+	"github.com/rbt-project/rbt/rbt/training"
+)
+
+// PackedConfig sets up the packed-inference experiment (notebook 09): train
+// small binary and ternary character LMs, export them to packed files, check
+// the CPU engine against GoMLX, generate text, and measure memory and speed.
+type PackedConfig struct {
+	Train      QuickstartConfig // model size and training of each char LM
+	Quantizers []string         // e.g. "binary", "ternary"
+	EvalChars  int              // PTB test characters scored by GoMLX and by the engine
+	Generate   int              // characters of sampled text per model
+	// Speed: one LSTM step, batch 1, dense input width = hidden, for each size.
+	SpeedHidden []int
+	SpeedSteps  int // steps timed per measurement (the best of 3 is kept)
+	Dir         string
+}
+
+// PackedSettings returns the settings at a budget. The speed sizes are the
+// issue's: hidden 256 and the PTB-char size 1000 (input 1000).
+func PackedSettings(b budget.Budget) PackedConfig {
+	tr := QuickstartSettings(b)
+	tr.Steps = budget.Pick(b, 30, 400, 5000)
+	return PackedConfig{
+		Train:       tr,
+		Quantizers:  []string{"binary", "ternary"},
+		EvalChars:   budget.Pick(b, 2_000, 50_000, 442_423),
+		Generate:    budget.Pick(b, 80, 300, 600),
+		SpeedHidden: budget.Pick(b, []int{256}, []int{256, 1000}, []int{256, 1000}),
+		SpeedSteps:  budget.Pick(b, 20, 200, 1000),
+	}
+}
+
+// PackedModelResult is one trained, exported and re-evaluated model.
+type PackedModelResult struct {
+	Quantizer   string
+	File        string
+	Memory      packed.Memory
+	BPCGoMLX    float64 // deploy mode, GoMLX graph
+	BPCEngine   float64 // packed file, accumulate-only kernels
+	BPCFloatRef float64 // packed file, float32 multiply-add reference
+	Sample      string
+	Loss        []float64
+}
+
+// SpeedRow is one measured inference path.
+type SpeedRow struct {
+	Hidden      int
+	Path        string // "float32 reference", "packed binary", "packed ternary"
+	NsPerStep   float64
+	StepsPerSec float64
+	WeightBytes int64
+	Speedup     float64 // vs the float32 reference at the same size
+}
+
+// PackedResult is everything notebook 09 shows.
+type PackedResult struct {
+	Config    PackedConfig
+	Models    []PackedModelResult
+	Speed     []SpeedRow
+	EvalChars int
+}
+
+// Packed runs the experiment. Progress goes to w.
+func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	corpus, err := datasets.LoadPTBChar()
+	if err != nil {
+		return nil, fmt.Errorf("packed inference needs PTB characters: %w", err)
+	}
+	text := idText{"PTB characters (train split)", corpus.Train, runeStrings(corpus.Symbols)}
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.MkdirTemp("", "rbt-packed-"); err != nil {
+			return nil, err
+		}
+	}
+	test := corpus.Test[:min(cfg.EvalChars, len(corpus.Test))]
+	res := &PackedResult{Config: cfg, EvalChars: len(test)}
+	for _, q := range cfg.Quantizers {
+		tc := cfg.Train
+		tc.Quantizer = q
+		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d on %s (%d steps)\n", q, tc.Hidden, text.name, tc.Steps)
+		run, err := trainSmallCharLM(tc, text, w)
+		if err != nil {
+			return nil, err
+		}
+		m, err := packedResult(ctx, run, tc, text.symbols, test, cfg, w)
+		if err != nil {
+			return nil, err
+		}
+		res.Models = append(res.Models, *m)
+	}
+	for _, n := range cfg.SpeedHidden {
+		rows, err := MeasureStepSpeed(n, cfg.SpeedSteps)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			fmt.Fprintf(w, "speed: hidden %4d  %-18s %10.0f ns/step  %8.0f steps/s  %.1fx\n", r.Hidden, r.Path, r.NsPerStep, r.StepsPerSec, r.Speedup)
+		}
+		res.Speed = append(res.Speed, rows...)
+	}
+	return res, nil
+}
+
+func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, symbols []string, test []uint8, cfg PackedConfig, w io.Writer) (*PackedModelResult, error) {
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	pm, err := models.ExportCharLM(b, run.store, "/", symbols)
+	if err != nil {
+		return nil, err
+	}
+	pm.Task = "charlm"
+	pm.Meta["dataset"] = "ptb-char"
+	pm.Meta["train_steps"] = fmt.Sprint(tc.Steps)
+	pm.Meta["hidden"] = fmt.Sprint(tc.Hidden)
+	file := filepath.Join(cfg.Dir, fmt.Sprintf("ptb-char-%s-%d.rbtm", tc.Quantizer, tc.Hidden))
+	if err := packed.WriteFile(file, pm); err != nil {
+		return nil, err
+	}
+	// Everything below reads the file back, as a user of the packed model would.
+	loaded, err := packed.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	r := &PackedModelResult{Quantizer: tc.Quantizer, File: file, Memory: loaded.Memory(), Loss: run.loss}
+
+	deploy := run.lm
+	deploy.Inference = recurrent.DeployMode
+	if r.BPCGoMLX, err = gomlxCharBPC(ctx, run.store, deploy, test, tc.SeqLen); err != nil {
+		return nil, err
+	}
+	tokens := make([]int, len(test))
+	for i, t := range test {
+		tokens[i] = int(t)
+	}
+	for _, path := range []struct {
+		kernel packed.Kernel
+		dst    *float64
+	}{{packed.DefaultKernel, &r.BPCEngine}, {packed.KernelFloat32, &r.BPCFloatRef}} {
+		e, err := packed.NewEngineKernel(loaded, path.kernel)
+		if err != nil {
+			return nil, err
+		}
+		score, err := packed.EvaluateLM(e, tokens, packed.LMEval{Window: tc.SeqLen, Batch: 8})
+		if err != nil {
+			return nil, err
+		}
+		*path.dst = score.BPC()
+	}
+	fmt.Fprintf(w, "test BPC on %d chars: GoMLX deploy %.4f, packed engine %.4f, float32 reference %.4f\n",
+		len(test), r.BPCGoMLX, r.BPCEngine, r.BPCFloatRef)
+	// PTB writes spaces as "_".
+	if r.Sample, err = packed.Generate(loaded, "the_", cfg.Generate, 0.8, 1); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// gomlxCharBPC scores text with the GoMLX graph of lm (windows of T+1
+// characters from the initial state, every character after the first once),
+// in bits per character.
+func gomlxCharBPC(ctx context.Context, store *model.Store, lm models.CharLM, text []uint8, seqLen int) (float64, error) {
+	b, err := backend.New()
+	if err != nil {
+		return 0, err
+	}
+	eval, err := datasets.NewCharEval(text, seqLen, 16)
+	if err != nil {
+		return 0, err
+	}
+	sum := func(scope *model.Scope, inputs, _ []*Node) (*Node, *Node) {
+		tokens, mask := inputs[0], inputs[1]
+		x := Slice(tokens, AxisRange(), AxisRange(0, seqLen))
+		y := Slice(tokens, AxisRange(), AxisRange(1, seqLen+1))
+		logits := lm.Logits(scope, x)
+		nats := TokenNats(logits, y) // [B, T]
+		bits := MulScalar(ReduceAllSum(Mul(nats, ConvertDType(mask, nats.DType()))), 1/math.Ln2)
+		return bits, ReduceAllSum(mask)
+	}
+	totals, err := training.NewEvaluator(b, store, sum).EvalBatches(ctx, eval.NumBatches(), func(i int) (train.Batch, error) {
+		batch, err := eval.Batch(i)
+		if err != nil {
+			return train.Batch{}, err
+		}
+		return train.Batch{Inputs: []*tensors.Tensor{batch.Tokens, batch.Mask}}, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return totals.Mean(), nil
+}
+
+// TokenNats is the cross-entropy in nats of every position: logits [B, T, V]
+// against labels [B, T] (int) gives [B, T], unreduced, so that padded positions
+// can be masked. (GoMLX's loss.SparseCategoricalCrossEntropyLogits returns the
+// batch mean, which a mask cannot undo.)
+func TokenNats(logits, labels *Node) *Node {
+	v := logits.Shape().Dimensions[logits.Rank()-1]
+	oneHot := OneHot(labels, v, logits.DType())
+	return Neg(ReduceSum(Mul(LogSoftmax(logits, -1), oneHot), -1))
+}
+
+// MeasureStepSpeed times one LSTM step at batch 1 (dense input of width
+// hidden, the issue's benchmark shape) for the float32 reference and the
+// packed binary and ternary kernels on random models, keeping the best of 3
+// repetitions of steps steps each. It is a measurement, not a benchmark
+// harness: `go test -bench` in rbt/packed gives the same figures with
+// statistics.
+func MeasureStepSpeed(hidden, steps int) ([]SpeedRow, error) {
+	paths := []struct {
+		name    string
+		weights packed.WeightKind
+		kernel  packed.Kernel
+	}{
+		{"float32 reference", packed.Float32, packed.KernelFloat32},
+		{"packed binary", packed.Binary, packed.KernelLUT},
+		{"packed ternary", packed.Ternary, packed.KernelLUT},
+	}
+	var rows []SpeedRow
+	for _, p := range paths {
+		m, err := packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: p.weights, Input: packed.Dense,
+			Features: hidden, Hidden: []int{hidden}, Classes: 2, Seed: 1})
+		if err != nil {
+			return nil, err
+		}
+		e, err := packed.NewEngineKernel(m, p.kernel)
+		if err != nil {
+			return nil, err
+		}
+		x := make([]float32, hidden)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(i)))
+		}
+		s := e.NewState(1)
+		best := math.Inf(1)
+		for rep := 0; rep < 3; rep++ {
+			start := time.Now()
+			for i := 0; i < steps; i++ {
+				if err := e.StepDense(s, x); err != nil {
+					return nil, err
+				}
+			}
+			best = min(best, float64(time.Since(start).Nanoseconds())/float64(steps))
+		}
+		rows = append(rows, SpeedRow{Hidden: hidden, Path: p.name, NsPerStep: best, StepsPerSec: 1e9 / best, WeightBytes: e.WeightBytes()})
+	}
+	for i := range rows {
+		rows[i].Speedup = rows[0].NsPerStep / rows[i].NsPerStep
+	}
+	return rows, nil
+}
+
+// Tables returns the accuracy/memory table and the speed table.
+func (r *PackedResult) Tables() (models, speed report.Table) {
+	models = report.Table{Header: []string{"model", "weights", "float32 bytes", "packed bytes", "ratio", "file bytes",
+		fmt.Sprintf("BPC GoMLX deploy (%d test chars)", r.EvalChars), "BPC packed engine", "BPC float32 ref", "source"}}
+	src := report.Measured(string(r.Config.budget()))
+	for _, m := range r.Models {
+		models.Rows = append(models.Rows, []string{
+			fmt.Sprintf("BN-%s LSTM 1x%d", m.Quantizer, r.Config.Train.Hidden),
+			fmt.Sprint(m.Memory.Weights), fmt.Sprint(m.Memory.Float32Bytes), fmt.Sprint(m.Memory.PackedBytes),
+			fmt.Sprintf("%.1fx", float64(m.Memory.Float32Bytes)/float64(m.Memory.PackedBytes)), fmt.Sprint(m.Memory.FileBytes),
+			fmt.Sprintf("%.4f", m.BPCGoMLX), fmt.Sprintf("%.4f", m.BPCEngine), fmt.Sprintf("%.4f", m.BPCFloatRef), src})
+	}
+	speed = report.Table{Header: []string{"hidden", "path", "ns/step", "steps/s", "weight bytes", "speed-up vs float32", "source"}}
+	for _, s := range r.Speed {
+		speed.Rows = append(speed.Rows, []string{fmt.Sprint(s.Hidden), s.Path, fmt.Sprintf("%.0f", s.NsPerStep),
+			fmt.Sprintf("%.0f", s.StepsPerSec), fmt.Sprint(s.WeightBytes), fmt.Sprintf("%.2fx", s.Speedup), src})
+	}
+	return models, speed
+}
+
+func (c PackedConfig) budget() budget.Budget {
+	b, err := budget.FromEnv()
+	if err != nil {
+		return "unknown"
+	}
+	return b
+}
+
+// Record sends every measured figure to the run's results file.
+func (r *PackedResult) Record() error {
+	src := report.Measured(string(r.Config.budget()))
+	var rs []report.Result
+	for _, m := range r.Models {
+		name := fmt.Sprintf("BN-%s LSTM 1x%d (packed)", m.Quantizer, r.Config.Train.Hidden)
+		rs = append(rs,
+			report.Result{Experiment: "packed inference", Model: name, Metric: "test BPC, GoMLX deploy", Value: m.BPCGoMLX, Source: src},
+			report.Result{Experiment: "packed inference", Model: name, Metric: "test BPC, packed engine", Value: m.BPCEngine, Source: src},
+			report.Result{Experiment: "packed inference", Model: name, Metric: "weight memory ratio vs float32", Value: float64(m.Memory.Float32Bytes) / float64(m.Memory.PackedBytes), Source: src})
+	}
+	for _, s := range r.Speed {
+		rs = append(rs, report.Result{Experiment: "packed inference", Model: fmt.Sprintf("LSTM step, hidden %d, batch 1", s.Hidden),
+			Metric: s.Path + " speed-up vs float32", Value: s.Speedup, Source: src})
+	}
+	return report.Record(rs...)
+}
+
+// SpeedFigure plots steps per second of each path against the hidden size.
+func (r *PackedResult) SpeedFigure() ([]byte, error) {
+	byPath := map[string]*plots.Series{}
+	var order []string
+	for _, s := range r.Speed {
+		p, ok := byPath[s.Path]
+		if !ok {
+			p = &plots.Series{Name: s.Path}
+			byPath[s.Path] = p
+			order = append(order, s.Path)
+		}
+		p.X = append(p.X, float64(s.Hidden))
+		p.Y = append(p.Y, s.StepsPerSec)
+	}
+	var series []plots.Series
+	for _, name := range order {
+		series = append(series, *byPath[name])
+	}
+	return plots.Lines(plots.Options{Title: "One LSTM step, batch 1, on this CPU", XLabel: "hidden units (= input width)",
+		YLabel: "steps per second", LogX: true, LogY: true}, series...)
+}
+
+// MemoryFigure plots weight memory (float32 vs packed) against test BPC.
+func (r *PackedResult) MemoryFigure() ([]byte, error) {
+	var pts []plots.Labeled
+	for i, m := range r.Models {
+		pts = append(pts,
+			plots.Labeled{Label: m.Quantizer + " packed", X: float64(m.Memory.PackedBytes) / 1000, Y: m.BPCEngine, Group: i},
+			plots.Labeled{Label: m.Quantizer + " as float32", X: float64(m.Memory.Float32Bytes) / 1000, Y: m.BPCGoMLX, Group: i})
+	}
+	return plots.Scatter(plots.Options{Title: "Same model, same BPC: packed vs float32 weights", XLabel: "weight memory (KB)",
+		YLabel: "test BPC", LogX: true}, pts)
+}
