@@ -181,3 +181,14 @@ func TestFetchRegistryOffline(t *testing.T) {
 		t.Errorf("a corrupted download was kept: %v", serr)
 	}
 }
+
+func TestVerifyDetectsModifiedCopy(t *testing.T) {
+	root := writeFiles(t, map[string]string{"warpeace/warpeace_input.txt": "not Tolstoy"})
+	err := Verify(WarAndPeace, root)
+	wantErr(t, err, filepath.Join(root, "warpeace", "warpeace_input.txt"), "size mismatch", "3258246")
+	err = Verify(PTBChar, root)
+	wantErr(t, err, "ptb.char.train.txt")
+	if _, err := Files("nope"); err == nil {
+		t.Fatal("unknown dataset accepted")
+	}
+}
