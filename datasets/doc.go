@@ -35,6 +35,11 @@
 // linux_input.txt is absent, and says so in CharCorpus.Substitute. Each
 // loader has a ...From(dir) form that reads an explicit directory.
 //
+// text8 and CNN QA are not available here. For smoke runs, Text8SampleFrom
+// and QASampleFrom make small stand-ins in the same formats from the PTB
+// text; they are labelled (Name/URL "...-sample-from-ptb", Substitute) and
+// must never be reported as the real datasets.
+//
 // # Batches that survive a restart
 //
 // Training batches are random-access and deterministic: batch i of epoch e is
