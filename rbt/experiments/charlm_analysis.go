@@ -504,13 +504,13 @@ func (r *CharLMResult) WriteFiles(dir string) error {
 		return err
 	}
 	type runJSON struct {
-		Model                        string
-		Quantizer, Normalization     string
-		WeightBytes, Weights         int64
-		Steps, BestStep              int64
-		Valid, Test                  map[string]float64
-		Diverged                     string
-		TrainSeconds, EvalSeconds    float64
+		Model                          string
+		Quantizer, Normalization       string
+		WeightBytes, Weights           int64
+		Steps, BestStep                int64
+		Valid, Test                    map[string]float64
+		Diverged                       string
+		TrainSeconds, EvalSeconds      float64
 		CharsSeen, ValidBPC, TrainNats []float64
 	}
 	var runs []runJSON
