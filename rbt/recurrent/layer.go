@@ -295,15 +295,16 @@ func row(v *Node, t int) *Node {
 	return Slice(v, AxisRange(s, s+1))
 }
 
-// batchNorm normalizes x over axis (the batch axis) with the batch statistics:
-// (x - mean)/sqrt(var + eps), biased variance. It returns the normalized x and
-// the statistics with the batch axis removed.
-func batchNorm(x *Node, axis int) (norm, mean, variance *Node) {
-	meanK := ReduceAndKeep(x, ReduceMean, axis)
+// batchNorm normalizes x [B, width] over the batch axis with the batch
+// statistics and scales it: (x - mean) * (gamma/sqrt(var + eps)), biased
+// variance (gamma [1, width] is folded into the small per-unit factor). It
+// returns the result and the statistics [width].
+func batchNorm(x, gamma *Node) (norm, mean, variance *Node) {
+	meanK := ReduceAndKeep(x, ReduceMean, 0)
 	centered := Sub(x, meanK)
-	varK := ReduceAndKeep(Square(centered), ReduceMean, axis)
-	norm = Mul(centered, Inverse(Sqrt(AddScalar(varK, Epsilon))))
-	return norm, Squeeze(meanK, axis), Squeeze(varK, axis)
+	varK := ReduceAndKeep(Square(centered), ReduceMean, 0)
+	norm = Mul(centered, Div(gamma, Sqrt(AddScalar(varK, Epsilon))))
+	return norm, Squeeze(meanK, 0), Squeeze(varK, 0)
 }
 
 func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
@@ -376,8 +377,8 @@ func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node
 		case r.deploy:
 			bxt = Add(Mul(bxt, row(scaleX, t)), row(shiftX, t))
 		default:
-			norm, mean, variance := batchNorm(bxt, 0)
-			bxt = Add(Mul(norm, gammaX2), bias2)
+			norm, mean, variance := batchNorm(bxt, gammaX2)
+			bxt = Add(norm, bias2)
 			means, vars = append(means, mean), append(vars, variance)
 		}
 		out[t] = bxt
@@ -484,8 +485,8 @@ func (r *layerRun) run(input *Node) []*Node {
 		case r.deploy:
 			ah = Add(Mul(ah, row(scaleH, t)), row(shiftH, t))
 		default:
-			norm, mean, variance := batchNorm(ah, 0)
-			ah = Mul(norm, gammaH2)
+			norm, mean, variance := batchNorm(ah, gammaH2)
+			ah = norm
 			meansH, varsH = append(meansH, mean), append(varsH, variance)
 		}
 		if lstm {
@@ -500,8 +501,8 @@ func (r *layerRun) run(input *Node) []*Node {
 			case r.deploy:
 				cn = Add(Mul(c, row(scaleC, t)), row(shiftC, t))
 			default:
-				norm, mean, variance := batchNorm(c, 0)
-				cn = Add(Mul(norm, gammaC2), betaC2)
+				norm, mean, variance := batchNorm(c, gammaC2)
+				cn = Add(norm, betaC2)
 				meansC, varsC = append(meansC, mean), append(varsC, variance)
 			}
 			h = Mul(o, Tanh(cn))
