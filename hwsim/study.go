@@ -222,4 +222,3 @@ func (s *Study) WriteCSVs(dir string) error {
 	}
 	return nil
 }
-

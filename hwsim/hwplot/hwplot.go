@@ -279,4 +279,3 @@ func ArchitectureSVG(designs ...hwsim.Config) string {
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
-
