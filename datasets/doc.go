@@ -8,9 +8,9 @@
 // project's ../shared/data (ptb/, ptb-char/, mnist/, warpeace/, ...). Roots
 // are searched in order: $RBT_DATA (alone, when set), ../shared/data beside
 // the repository root, then the user cache directory (os.UserCacheDir()/rbt/data)
-// that Fetch and the rbt-data command fill:
+// that Fetch and the `rbt data` command fill:
 //
-//	go run github.com/rbt-project/rbt/datasets/cmd/rbt-data fetch ptb-char
+//	go run github.com/rbt-project/rbt/rbt/cmd/rbt data fetch ptb-char
 //
 // Path(dataset, file) finds a file; a missing one gives a *MissingError that
 // names the file, the places searched and the command or URL that gets it.

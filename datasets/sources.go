@@ -24,7 +24,7 @@ const (
 
 // FetchCommand is the command that downloads a dataset into the user cache
 // directory; error messages for missing files quote it.
-const FetchCommand = "go run github.com/rbt-project/rbt/datasets/cmd/rbt-data fetch"
+const FetchCommand = "go run github.com/rbt-project/rbt/rbt/cmd/rbt data fetch"
 
 const (
 	mikolovTgz = "http://www.fit.vutbr.cz/~imikolov/rnnlm/simple-examples.tgz"

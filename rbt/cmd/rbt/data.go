@@ -1,14 +1,14 @@
-// Command rbt-data finds, downloads and verifies the datasets of the rbt
-// project.
+package main
+
+// rbt data finds, downloads and verifies the datasets of the paper:
 //
-//	rbt-data where                  # data roots and where each dataset is found
-//	rbt-data fetch [-dir D] NAME... # download into D (default: the user cache dir); NAME or "all"
-//	rbt-data verify [NAME...]       # check the files found against sizes and checksums
+//	rbt data where                  # data roots and where each dataset is found
+//	rbt data fetch [-dir D] NAME... # download into D (default: the user cache dir); NAME or "all"
+//	rbt data verify [NAME...]       # check the files found against sizes and checksums
 //
 // Downloads come from the canonical URL, then mirrors, and are accepted only
 // when they match the sizes and checksums of shared/data/SOURCES.md (see
 // package datasets/download).
-package main
 
 import (
 	"context"
@@ -24,20 +24,17 @@ import (
 	"github.com/rbt-project/rbt/datasets/download"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "rbt-data:", err)
-		os.Exit(1)
-	}
+func init() {
+	register("data", "find, download (with checksums) and verify the datasets", runData)
 }
 
-func usage() error {
-	return fmt.Errorf("usage: rbt-data where | fetch [-dir D] NAME...|all | verify [NAME...]\ndatasets: %v", datasets.Names())
+func dataUsage() error {
+	return fmt.Errorf("usage: rbt data where | fetch [-dir D] NAME...|all | verify [NAME...]\ndatasets: %v", datasets.Names())
 }
 
-func run(args []string) error {
+func runData(args []string) error {
 	if len(args) == 0 {
-		return usage()
+		return dataUsage()
 	}
 	switch args[0] {
 	case "where":
@@ -58,7 +55,7 @@ func run(args []string) error {
 			}
 		}
 		if len(names) == 0 {
-			return usage()
+			return dataUsage()
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
@@ -105,7 +102,7 @@ func run(args []string) error {
 		}
 		return nil
 	}
-	return usage()
+	return dataUsage()
 }
 
 func cacheDirOrEmpty() string {
