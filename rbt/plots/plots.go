@@ -130,6 +130,29 @@ func headroom(p *plot.Plot, o Options, entries int) {
 	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.07 * float64(entries)
 }
 
+// pad widens an axis by fractions of its range (of its decades on a log axis),
+// so that points do not sit on the frame.
+func pad(a *plot.Axis, log bool, low, high float64) {
+	if a.Max < a.Min {
+		return
+	}
+	if log {
+		if a.Min <= 0 {
+			return
+		}
+		decades := math.Max(math.Log10(a.Max/a.Min), 0.3)
+		a.Min /= math.Pow(10, low*decades)
+		a.Max *= math.Pow(10, high*decades)
+		return
+	}
+	span := a.Max - a.Min
+	if span == 0 {
+		span = math.Max(math.Abs(a.Max), 1) * 0.1
+	}
+	a.Min -= low * span
+	a.Max += high * span
+}
+
 // Labeled is a point of a scatter plot with its label.
 type Labeled struct {
 	Label string
@@ -158,6 +181,8 @@ func Scatter(o Options, pts []Labeled) ([]byte, error) {
 		}
 		p.Add(sc, labels)
 	}
+	pad(&p.X, o.LogX, 0.05, 0.25) // room on the right for the labels
+	pad(&p.Y, o.LogY, 0.08, 0.08)
 	return PNG(p, o)
 }
 
