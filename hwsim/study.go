@@ -91,11 +91,16 @@ func RunStudy(opt StudyOptions) (*Study, error) {
 		}
 		return Config{}, false
 	}
-	fp12, ok1 := find(Fixed, 12)
-	fp16, ok2 := find(Fixed, 16)
-	bin, ok3 := find(Binary, 0)
-	ter, ok4 := find(Ternary, 0)
-	if ok1 && ok2 && ok3 && ok4 {
+	// The ratio table needs all four kinds; missing ones are the shipped configs.
+	pick := func(kind WeightFormat, bits int, shipped string) Config {
+		if c, ok := find(kind, bits); ok {
+			return c
+		}
+		return MustExampleConfig(shipped)
+	}
+	fp12, fp16 := pick(Fixed, 12, "fp12"), pick(Fixed, 16, "fp16")
+	bin, ter := pick(Binary, 0, "binary"), pick(Ternary, 0, "ternary")
+	{
 		off := fp12
 		off.Name = fp12.Name + "-offchip"
 		off.SRAM.BankKB = 64 // 1 MiB with 16 banks (the shipped fp12-offchip)
