@@ -279,7 +279,7 @@ func (r *CharLMResult) Table() report.Table {
 	for _, run := range r.Runs {
 		name := run.Model.Label
 		if run.Diverged != "" {
-			name += " (diverged)"
+			name += fmt.Sprintf(" (diverged at step %d: scores of the step-%d checkpoint)", run.DivergedStep, run.BestStep)
 		}
 		t.Rows = append(t.Rows, []string{name, run.Model.Precision().String(), summary.FormatKB(run.WeightBytes),
 			bpc(run.Valid["code"]), bpc(run.Valid["deploy"]), bpc(run.Test["code"]), bpc(run.Test["deploy"]),
@@ -437,8 +437,12 @@ func (r *CharLMResult) Claims() []string {
 			if !ok(ratio) {
 				verdict = "DISAGREES"
 			}
-			out = append(out, fmt.Sprintf("%s: test BPC (%s) %.3f vs BN-LSTM %.3f: %+.1f%% (claim: %s) -> %s",
-				run.Model.Label, mode, v, b, 100*(ratio-1), want, verdict))
+			div := ""
+			if run.Diverged != "" {
+				div = fmt.Sprintf(" [training diverged at step %d; scored at step %d]", run.DivergedStep, run.BestStep)
+			}
+			out = append(out, fmt.Sprintf("%s: test BPC (%s) %.3f vs BN-LSTM %.3f: %+.1f%% (claim: %s) -> %s%s",
+				run.Model.Label, mode, v, b, 100*(ratio-1), want, verdict, div))
 		}
 	}
 	check("bn-binary", "within 5%", func(x float64) bool { return x <= 1.05 })

@@ -380,3 +380,27 @@ func TestCharLMSettings(t *testing.T) {
 		t.Errorf("unknown model: %v", err)
 	}
 }
+
+// TestCharLMDivergenceIsReported: a run whose weights blow up (learning rate
+// 1e37) is not an error: TrainCharLM stops, says where, and scores the last
+// good checkpoint if there is one (NaN otherwise).
+func TestCharLMDivergenceIsReported(t *testing.T) {
+	cfg, data := tinyCharLM(t)
+	cfg.LR, cfg.LRFinal = 1e37, 1e37
+	m, _ := LookupCharLMModel("fp")
+	run, err := TrainCharLM(context.Background(), cfg, data, m, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Diverged == "" || run.DivergedStep < 1 || run.DivergedStep > cfg.Steps {
+		t.Fatalf("diverged %q at step %d, want a divergence report", run.Diverged, run.DivergedStep)
+	}
+	if v := run.Test["code"]; !math.IsNaN(v) && run.Packed == nil {
+		t.Errorf("scored %v without an exported model", v)
+	}
+	res := &CharLMResult{Config: cfg, Data: data, Runs: []*CharLMRun{run}}
+	if tab := res.Table(); !strings.Contains(tab.Rows[0][0], "diverged at step") {
+		t.Errorf("table row %q does not say the run diverged", tab.Rows[0][0])
+	}
+	t.Logf("%s; test BPC %v", run.Diverged, run.Test["code"])
+}
