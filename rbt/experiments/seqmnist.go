@@ -79,7 +79,7 @@ type SeqMNISTConfig struct {
 	// images, as the released code does). Short runs that see a fraction of an
 	// epoch use it to still end at LRFinal.
 	LREpoch int
-	Noise            float64 // std of the noise on h_0 in training
+	Noise   float64 // std of the noise on h_0 in training
 	// EvalPoints is the number of validation points of each accuracy curve
 	// (deploy mode, on ValidImages).
 	EvalPoints int
@@ -233,7 +233,7 @@ type SeqMNISTRun struct {
 	// Timings: the first step (graph build and compilation included), the
 	// mean of the other steps, and the whole run with evaluations.
 	FirstStep, Step, Total time.Duration
-	Diverged           string // non-empty when training stopped on a non-finite value
+	Diverged               string // non-empty when training stopped on a non-finite value
 	// Packed is the exported deploy model (packed.Model) of this run.
 	Packed *packed.Model
 }
