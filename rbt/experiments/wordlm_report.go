@@ -95,7 +95,7 @@ func (r *WordLMResult) CurvesFigure() ([]byte, error) {
 	}
 	return plots.Lines(plots.Options{
 		Title:  fmt.Sprintf("Word-level PTB (%s, budget %s): validation perplexity", r.Corpus, r.Config.Budget),
-		XLabel: "training words", YLabel: "validation perplexity (code mode, log scale)", LogY: true,
+		XLabel: "training words", YLabel: "validation perplexity (code mode)",
 	}, series...)
 }
 
