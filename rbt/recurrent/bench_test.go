@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/lstm"
@@ -160,4 +161,29 @@ func runLength(b *testing.B, tr *train.Trainer, x, y *tensors.Tensor, symbols in
 	b.ReportMetric(first.Seconds()-per, "build+compile-s")
 	b.ReportMetric(per, "step-s")
 	b.ReportMetric(float64(symbols)/per, "symbols/s")
+}
+
+// BenchmarkCompile builds and compiles (without running) the forward and
+// gradient graph of the BN-binary char LM (hidden 256, batch 32) at several
+// lengths: the time per op is build+compile time.
+func BenchmarkCompile(b *testing.B) {
+	for _, T := range []int{50, 100, 200, 400} {
+		b.Run(fmt.Sprintf("T%d", T), func(b *testing.B) {
+			m := models.CharLM{Vocab: benchV, Hidden: benchN, Quantizer: "binary"}
+			cpu0 := cpuSeconds()
+			for range b.N {
+				store := model.NewStore()
+				exec := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, x, y *Node) []*Node {
+					scope.SetTraining(x.Graph(), true)
+					loss := models.CharLMLoss([]*Node{y}, []*Node{m.Logits(scope, x)})
+					return append([]*Node{loss}, scope.BuildTrainableVariablesGradientsGraph(loss)...)
+				})
+				if _, err := exec.Compile(shapes.Make(dtypes.Int32, benchB, T), shapes.Make(dtypes.Int32, benchB, T)); err != nil {
+					b.Fatal(err)
+				}
+				exec.Finalize()
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+		})
+	}
 }

@@ -126,7 +126,7 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		exceptions.Panicf("recurrent: Quantizer not set (zero value)")
 	}
 	var batch, steps int
-	var input *Node // time-major: [T, B] tokens or [T, B, d] features
+	var input *Node // time-major: [T, B] tokens or [T, B, d] features (layer 0)
 	if b.vocab > 0 {
 		if b.x.Rank() != 2 || !b.x.DType().IsInt() {
 			exceptions.Panicf("recurrent: OneHot(%d) wants int token ids [B, T], got %s", b.vocab, b.x.Shape())
@@ -139,6 +139,9 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		}
 		batch, steps = b.x.Shape().Dim(0), b.x.Shape().Dim(1)
 		input = Transpose(b.x, 0, 1)
+		if input.DType() != b.dtype {
+			input = ConvertDType(input, b.dtype)
+		}
 	}
 	if b.h0 != nil && (len(b.h0) != b.layers || (b.cell == LSTM && len(b.c0) != b.layers)) {
 		exceptions.Panicf("recurrent: InitialState got %d h and %d c nodes for %d layers", len(b.h0), len(b.c0), b.layers)
@@ -157,20 +160,19 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		final.C = make([]*Node, b.layers)
 	}
 	b.weights = make([][2]*Node, b.layers)
-	var hs []*Node
+	// Per-step inputs (recursive halving, see unstack); layer k > 0 takes the
+	// hidden states of layer k-1 directly.
+	hs := unstack(input)
 	for k := range b.layers {
 		ls := b.scope.In("layer_%d", k)
 		lr := &layerRun{
 			b: b, scope: ls, k: k, g: g, q: q, batch: batch, steps: steps,
 			training: training, deploy: deploy, tokens: k == 0 && b.vocab > 0,
 		}
-		hs = lr.run(input)
+		hs = lr.run(hs)
 		final.H[k] = lr.hLast
 		if b.cell == LSTM {
 			final.C[k] = lr.cLast
-		}
-		if k+1 < b.layers {
-			input = Stack(hs, 0) // [T, B, n]
 		}
 	}
 	hidden = Stack(hs, 1) // [B, T, n]
@@ -342,11 +344,10 @@ func unstack(x *Node) []*Node {
 // whole [T, B, G*n] tensor as its gradient (O(T^2), or O(T log T) with the
 // recursive halving of unstack), while a step's gather has a scatter into
 // [V, G*n] as its gradient. Only the (narrow) inputs are unstacked.
-func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node {
+func (r *layerRun) inputSide(inputs []*Node, qx, bias, gammaX *Node, stX bnStats) []*Node {
 	b, g := r.b, r.g
 	T := r.steps
 	useBN := b.norm != None
-	inputs := unstack(input) // [B] tokens or [B, d] features per step
 	var qxT *Node
 	if !r.tokens {
 		qxT = Transpose(qx, 0, 1) // see qhT in run
@@ -389,9 +390,9 @@ func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node
 	return out
 }
 
-// run builds the layer over all steps; input is time-major ([T, B] tokens or
-// [T, B, d]); it returns the T hidden states [B, n].
-func (r *layerRun) run(input *Node) []*Node {
+// run builds the layer over all steps; inputs holds the T per-step inputs
+// ([B] tokens or [B, d] features); it returns the T hidden states [B, n].
+func (r *layerRun) run(inputs []*Node) []*Node {
 	b, g, scope := r.b, r.g, r.scope
 	n, G, dt := b.hidden, r.gates(), b.dtype
 	T, B := r.steps, r.batch
@@ -399,10 +400,7 @@ func (r *layerRun) run(input *Node) []*Node {
 	if r.tokens {
 		d = b.vocab
 	} else {
-		d = input.Shape().Dim(2)
-		if input.DType() != dt {
-			input = ConvertDType(input, dt)
-		}
+		d = inputs[0].Shape().Dim(1)
 	}
 	w0x, w0h := quant.W0(d, G*n), quant.W0(n, G*n)
 
@@ -449,7 +447,7 @@ func (r *layerRun) run(input *Node) []*Node {
 	qh := r.q.Sample(scope, wh, w0h)
 	b.weights[r.k] = [2]*Node{qx, qh}
 
-	pxs := r.inputSide(input, qx, bias, gammaX, stX)
+	pxs := r.inputSide(inputs, qx, bias, gammaX, stX)
 
 	// Deploy: folded recurrent and cell statistics.
 	var scaleH, shiftH, scaleC, shiftC *Node
