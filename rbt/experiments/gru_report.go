@@ -106,13 +106,34 @@ func (r *GRUResult) CharCurvesFigure() ([]byte, error) {
 	}, series...)
 }
 
-// MNISTCurvesFigure plots the validation accuracy of the sequential-MNIST GRUs
-// (SeqMNISTResult.CurveFigure, raster order).
+// MNISTCurvesFigure plots the validation accuracy (deploy mode) of the
+// sequential-MNIST GRUs against training steps.
 func (r *GRUResult) MNISTCurvesFigure() ([]byte, error) {
 	if r.MNIST == nil {
 		return nil, fmt.Errorf("experiments: GRU: no sequential-MNIST part")
 	}
-	return r.MNIST.CurveFigure(false)
+	var series []plots.Series
+	last := 0.0
+	for _, run := range r.MNIST.Runs {
+		if len(run.CurveSteps) == 0 {
+			continue
+		}
+		y := make([]float64, len(run.CurveAcc))
+		for i, a := range run.CurveAcc {
+			y[i] = 100 * a
+		}
+		series = append(series, plots.Series{Name: run.Model.Name + " GRU", X: run.CurveSteps, Y: y})
+		last = max(last, run.CurveSteps[len(run.CurveSteps)-1])
+	}
+	if len(series) == 0 {
+		return nil, fmt.Errorf("experiments: GRU: no sequential-MNIST accuracy curve")
+	}
+	series = append(series, plots.Series{Name: "chance (10 %)", X: []float64{0, last}, Y: []float64{10, 10}, Dashed: true})
+	c := r.MNIST.Config
+	return plots.Lines(plots.Options{
+		Title: fmt.Sprintf("GRU 1x%d, sequential MNIST %dx%d (%d steps), budget %s: validation accuracy (deploy)",
+			c.Hidden, c.Side, c.Side, c.Side*c.Side, r.Config.Budget),
+		XLabel: "training step", YLabel: "validation accuracy (%)"}, series...)
 }
 
 // Verdict compares the binary and ternary GRUs with the full-precision GRU on
