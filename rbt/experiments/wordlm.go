@@ -96,7 +96,9 @@ func quantizerPrecision(name string) summary.Precision {
 type WordLMConfig struct {
 	Budget budget.Budget
 	// Model: embedding Embed, one LSTM of Hidden units; B streams of
-	// BPTT-step windows per batch (datasets.WordStreams).
+	// BPTT-step windows per batch (datasets.WordStreams). The valid and test
+	// splits are cut into the same B streams (state carried across windows,
+	// from zeros at the start of each stream).
 	Embed, Hidden, Batch, BPTT int
 	// The run stops after Epochs epochs or Steps steps, whichever comes
 	// first (0: no bound on that count).
@@ -431,11 +433,15 @@ func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCor
 	if every == 0 {
 		every = 30 * time.Second
 	}
+	logEvery := int64(100) // training-loss points of the history
+	if cfg.EvalEvery > 0 {
+		logEvery = max(cfg.EvalEvery/4, 1)
+	}
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: dir, Epochs: cfg.Epochs, Steps: cfg.Steps, EvalEvery: cfg.EvalEvery, EvalAtEpochEnd: true,
 		Seed: cfg.Seed, Schedule: optim.NewPlateau(cfg.LR, cfg.Factor, 0),
 		ExamplesPerStep: int64(cfg.Batch * cfg.BPTT), Unit: "words", Metric: "valid ppl",
-		CheckWeightsEvery: max(cfg.EvalEvery, 1), LogEvery: max(cfg.EvalEvery/4, 1),
+		CheckWeightsEvery: max(cfg.EvalEvery, 1), LogEvery: logEvery,
 		Progress: w, ProgressEvery: every,
 	})
 	if err != nil {
