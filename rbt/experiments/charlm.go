@@ -479,6 +479,14 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	if j.cfg.LRFinal != j.cfg.LR {
 		sched = optim.Geometric{Start: j.cfg.LR, Final: j.cfg.LRFinal, Epochs: max(j.cfg.Epochs, 1)}
 	}
+	// Frequent checkpoints and weight checks, so that a run that diverges keeps
+	// a recent good checkpoint to score: every step for the no-BN ablations
+	// (their +-1 recurrent products make gradients explode within a few steps),
+	// every fifth of the validation interval otherwise.
+	ckptEvery := max(j.cfg.EvalEvery/5, 1)
+	if j.m.Normalization == recurrent.None && j.m.Quantizer != "fp" {
+		ckptEvery = 1
+	}
 	every := 30 * time.Second
 	if j.cfg.Budget == budget.Smoke {
 		every = time.Hour // a line per validation is enough
@@ -488,9 +496,7 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
 		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
-		// Frequent checkpoints and weight checks, so that a run that diverges (the
-		// no-BN ablations can: exploding gradients) keeps a recent good checkpoint.
-		CheckpointEvery: max(j.cfg.EvalEvery/5, 1), CheckWeightsEvery: max(j.cfg.EvalEvery/5, 1),
+		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery,
 		Progress: progress, ProgressEvery: every, OnStep: onStep,
 	})
 	if err != nil {
@@ -585,22 +591,25 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Char
 		if err != nil {
 			return nil, err
 		}
-		if !ok && run.Diverged != "" {
-			// Diverged before the first checkpoint: nothing to score.
-			nan := math.NaN()
-			run.Valid = map[string]float64{"code": nan, "deploy": nan}
-			run.Test = map[string]float64{"code": nan, "deploy": nan}
-			return run, nil
+	}
+	store := loop.Store()
+	switch {
+	case ok:
+		if _, err := training.LoadCheckpoint(store, best); err != nil {
+			return nil, err
 		}
-		if !ok {
-			return nil, fmt.Errorf("experiments: %s: no checkpoint to evaluate in %s", m.Name, dir)
+	case run.Diverged != "":
+		// Diverged before the first checkpoint (BinaryConnect does at step 1):
+		// score the initial weights, drawn from the run's seed.
+		fmt.Fprintf(w, "%s: no good checkpoint: scoring the initial weights (step 0)\n", m.Name)
+		store, bestStep = model.NewStore(), 0
+		if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+			return nil, err
 		}
+	default:
+		return nil, fmt.Errorf("experiments: %s: no checkpoint to evaluate in %s", m.Name, dir)
 	}
 	run.BestStep = bestStep
-	store := loop.Store()
-	if _, err := training.LoadCheckpoint(store, best); err != nil {
-		return nil, err
-	}
 	start := time.Now()
 	run.Valid, run.Test = map[string]float64{}, map[string]float64{}
 	for _, mode := range charLMModes {

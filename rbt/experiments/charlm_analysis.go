@@ -279,7 +279,7 @@ func (r *CharLMResult) Table() report.Table {
 	for _, run := range r.Runs {
 		name := run.Model.Label
 		if run.Diverged != "" {
-			name += fmt.Sprintf(" (diverged at step %d: scores of the step-%d checkpoint)", run.DivergedStep, run.BestStep)
+			name += fmt.Sprintf(" (diverged at step %d: scores of its step-%d weights)", run.DivergedStep, run.BestStep)
 		}
 		t.Rows = append(t.Rows, []string{name, run.Model.Precision().String(), summary.FormatKB(run.WeightBytes),
 			bpc(run.Valid["code"]), bpc(run.Valid["deploy"]), bpc(run.Test["code"]), bpc(run.Test["deploy"]),
@@ -347,7 +347,13 @@ func (r *CharLMResult) TradeoffFigure() ([]byte, error) {
 		default:
 			group = 2
 		}
-		pts = append(pts, plots.Labeled{Label: run.Model.Name, X: summary.KB(run.WeightBytes), Y: v, Group: group})
+		label := run.Model.Name
+		if run.Diverged != "" {
+			label += fmt.Sprintf(" (diverged, step %d)", run.BestStep)
+		} else if run.Steps != r.Config.Steps && r.Config.Steps > 0 {
+			label += fmt.Sprintf(" (%d steps)", run.Steps)
+		}
+		pts = append(pts, plots.Labeled{Label: label, X: summary.KB(run.WeightBytes), Y: v, Group: group})
 	}
 	return plots.Scatter(plots.Options{Title: fmt.Sprintf("%s: accuracy vs weight memory (budget %s)", r.Data.Label, r.Config.Budget),
 		XLabel: "weight memory of Wx, Wh (KB, log scale)", YLabel: "test BPC (code mode)", LogX: true, Width: 7 * 72, Height: 4.5 * 72}, pts)
