@@ -376,3 +376,54 @@ func TestExportErrors(t *testing.T) {
 		t.Error("unknown quantizer should fail")
 	}
 }
+
+// TestInitialState checks that InitialState with the learned h_0/c_0 given as
+// [B, n] nodes reproduces the default (learned) start, that a different
+// given state changes the result, and that InitialStateNoise perturbs h_0 in
+// training only.
+func TestInitialState(t *testing.T) {
+	tc := testCase{cell: LSTM, q: "binary-det", norm: None, dtype: dtypes.Float64}
+	f := newFixture(t, tc, 77)
+	broadcast := func(v []float64, scale float64) *tensors.Tensor {
+		out := make([]float64, tB*tN)
+		for b := range tB {
+			for j := range tN {
+				out[b*tN+j] = v[j] * scale
+			}
+		}
+		return tensors.FromFlatDataAndDimensions(out, tB, tN)
+	}
+	run := func(given bool, h0, c0 *tensors.Tensor) []float64 {
+		out := model.MustNewExec(backend.Must(), f.store, func(scope *model.Scope, x, h, c *Node) *Node {
+			b := New(scope.In("rnn"), x, tN).Quantizer(quant.MustLookup(tc.q)).Normalization(tc.norm)
+			if given {
+				b.InitialState([]*Node{h}, []*Node{c})
+			}
+			hs, _ := b.Done()
+			return hs
+		}).MustCall(f.x, h0, c0)[0]
+		return fromTensor(out)
+	}
+	learned := run(false, broadcast(f.ref.h0, 1), broadcast(f.ref.c0, 1))
+	if e := relErr(run(true, broadcast(f.ref.h0, 1), broadcast(f.ref.c0, 1)), learned); e > 1e-12 {
+		t.Errorf("given learned state differs from the learned start: rel err %.2g", e)
+	}
+	if e := relErr(run(true, broadcast(f.ref.h0, -2), broadcast(f.ref.c0, 3)), learned); e < 1e-3 {
+		t.Errorf("a different given state left the output unchanged (rel diff %.2g)", e)
+	}
+	noisy := func(training bool) [2][]float64 {
+		exec := model.MustNewExec(backend.Must(), f.store, func(scope *model.Scope, x *Node) *Node {
+			scope.SetTraining(x.Graph(), training)
+			hs, _ := New(scope.In("rnn"), x, tN).Quantizer(quant.MustLookup(tc.q)).Normalization(tc.norm).
+				InitialStateNoise(0.1).Done()
+			return hs
+		})
+		return [2][]float64{fromTensor(exec.MustCall(f.x)[0]), fromTensor(exec.MustCall(f.x)[0])}
+	}
+	if r := noisy(false); relErr(r[0], learned) > 1e-12 || relErr(r[1], learned) > 1e-12 {
+		t.Error("InitialStateNoise changed the output outside training")
+	}
+	if r := noisy(true); relErr(r[0], r[1]) < 1e-4 || relErr(r[0], learned) < 1e-4 {
+		t.Error("InitialStateNoise did not perturb h_0 in training")
+	}
+}
