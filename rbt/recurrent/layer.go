@@ -476,7 +476,7 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	// matrix (one transpose per pass instead of T).
 	qhT := Transpose(qh, 0, 1)
 	for t := range T {
-		pxt := pxs[t] // [B, G*n]
+		pxt := pxs[t]                                          // [B, G*n]
 		ah := DotGeneral(h, []int{1}, nil, qhT, []int{1}, nil) // h . Q(Wh): [B, G*n]
 		switch {
 		case !useBN:
