@@ -392,12 +392,24 @@ func (r *CharLMResult) GatesFigure(windows int) ([]byte, map[string]*GateValues,
 		gv := vals[name]
 		label := r.Run(name).Model.Label
 		for k, v := range [][]float64{gv.I, gv.F, gv.O, gv.G, gv.C, gv.H} {
-			panels[k].Series = append(panels[k].Series, plots.Series{Name: label, Y: v})
+			panels[k].Series = append(panels[k].Series, plots.Series{Name: label, Y: roundF32(v)})
 		}
 	}
 	png, err := plots.Histograms(plots.Options{Title: "Figure 1 analogue", XLabel: "value", YLabel: "density",
 		Width: 11 * 72, Height: 6.5 * 72}, 3, panels)
 	return png, vals, err
+}
+
+// roundF32 rounds values to float32 precision. gonum's histogram binning
+// (plot v0.17.0, plotter.binPoints) panics with "bin=n" on a value a few ulps
+// below the maximum (e.g. a saturated gate at 0.9999999999999999 next to
+// 1.0); on the float32 grid no value is that close to the maximum.
+func roundF32(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(float32(x))
+	}
+	return out
 }
 
 // Experiment is the name results are recorded under, e.g. "PTB char".

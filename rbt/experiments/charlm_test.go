@@ -17,6 +17,7 @@ import (
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
@@ -403,4 +404,14 @@ func TestCharLMDivergenceIsReported(t *testing.T) {
 		t.Errorf("table row %q does not say the run diverged", tab.Rows[0][0])
 	}
 	t.Logf("%s; test BPC %v", run.Diverged, run.Test["code"])
+}
+
+// TestGatesHistogramSaturated: saturated gate values a few ulps below the
+// maximum (as BinaryConnect's are) must not make the histogram panic.
+func TestGatesHistogramSaturated(t *testing.T) {
+	v := []float64{-1, -0.9999999999999999, 0.3, 0.9999999999999999, 1, 1}
+	png, err := plots.Histograms(plots.Options{}, 1, []plots.Histogram{{Title: "g", Series: []plots.Series{{Name: "bc", Y: roundF32(v)}}}})
+	if err != nil || len(png) < 100 {
+		t.Fatalf("%d bytes, %v", len(png), err)
+	}
 }
