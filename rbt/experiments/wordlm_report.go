@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/recurrent"
@@ -33,7 +34,7 @@ func (r *WordLMResult) ModelLabel(run *WordLMRun) string {
 func (r *WordLMResult) Table() report.Table {
 	t := report.Table{Header: []string{"model", "precision", "LSTM weights", "weight memory",
 		"memory at paper size (300/300)", "valid ppl code", "valid ppl deploy", "test ppl code", "test ppl deploy",
-		"steps (best)", "train time", "source"}}
+		"steps (best)", "final lr", "train time", "source"}}
 	src := report.Measured(string(r.Config.Budget))
 	for _, run := range r.Runs {
 		p := run.Model.Precision()
@@ -46,7 +47,7 @@ func (r *WordLMResult) Table() report.Table {
 			summary.FormatKB(run.WeightBytes), summary.FormatKB(paper.QuantizedBytes()),
 			wordLMPPL(run.Valid["code"]), wordLMPPL(run.Valid["deploy"]),
 			wordLMPPL(run.Test["code"]), wordLMPPL(run.Test["deploy"]),
-			fmt.Sprintf("%d (%d)", run.Steps, run.BestStep), fmt.Sprintf("%.0f s", run.TrainSeconds), src})
+			fmt.Sprintf("%d (%d)", run.Steps, run.BestStep), run.finalLR(), fmt.Sprintf("%.0f s", run.TrainSeconds), src})
 	}
 	return t
 }
@@ -75,39 +76,82 @@ func (r *WordLMResult) Results() []report.Result {
 	return out
 }
 
+// wordLMShort is the short label of a model in the trade-off plot.
+var wordLMShort = map[string]string{"bn-fp": "full precision", "bn-binary": "binary", "bn-ternary": "ternary",
+	"bc": "BinaryConnect, no BN", "bn-k2": "2-bit", "bn-k4": "4-bit"}
+
+// wordLMOffScale splits the runs by a value: those whose value is finite and
+// at most twice the smallest value are plotted, the others (a failed
+// ablation would squash the other curves) are named in the title.
+func wordLMOffScale(runs []*WordLMRun, value func(*WordLMRun) float64) (keep []*WordLMRun, note string) {
+	best := math.Inf(1)
+	for _, run := range runs {
+		if v := value(run); v < best {
+			best = v
+		}
+	}
+	var off []string
+	for _, run := range runs {
+		v := value(run)
+		if math.IsNaN(v) || math.IsInf(v, 0) || v > 2*best {
+			off = append(off, fmt.Sprintf("%s (%s)", run.Model.Label, wordLMPPL(v)))
+			continue
+		}
+		keep = append(keep, run)
+	}
+	if len(off) > 0 {
+		note = "\noff the scale: " + strings.Join(off, ", ")
+	}
+	return keep, note
+}
+
+// finalLR is the learning rate of the last training step (after the plateau
+// schedule's cuts), "-" when unknown.
+func (run *WordLMRun) finalLR() string {
+	p := run.History.Points
+	if len(p) == 0 || p[len(p)-1].LR == 0 {
+		return "-"
+	}
+	return report.FormatValue(p[len(p)-1].LR)
+}
+
+// lastValid is the last validation value of a run's history (NaN if none).
+func (run *WordLMRun) lastValid() float64 {
+	v := run.History.Valid()
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return v[len(v)-1].Valid
+}
+
 // CurvesFigure plots the validation perplexity (code mode, on the validation
-// windows of the config) of every model against the words trained on.
+// windows of the config) of every model against the words trained on; a
+// model ending above twice the best final value is left out and named in
+// the title.
 func (r *WordLMResult) CurvesFigure() ([]byte, error) {
+	runs, note := wordLMOffScale(r.Runs, (*WordLMRun).lastValid)
 	var series []plots.Series
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		var x, y []float64
 		for _, p := range run.History.Valid() {
-			if math.IsNaN(p.Valid) || math.IsInf(p.Valid, 0) || p.Valid > 1e5 {
-				continue
-			}
 			x = append(x, float64(p.Examples))
 			y = append(y, p.Valid)
-		}
-		if len(x) == 0 {
-			continue
 		}
 		series = append(series, plots.Series{Name: run.Model.Label, X: x, Y: y})
 	}
 	return plots.Lines(plots.Options{
-		Title:  fmt.Sprintf("Word-level PTB (%s, budget %s): validation perplexity", r.Corpus, r.Config.Budget),
+		Title:  fmt.Sprintf("Word-level PTB (%s, budget %s): validation perplexity%s", r.Corpus, r.Config.Budget, note),
 		XLabel: "training words", YLabel: "validation perplexity (code mode)",
 	}, series...)
 }
 
 // MemoryFigure plots the test perplexity (deploy mode) of every model against
-// the memory of its LSTM weight matrices.
+// the memory of its LSTM weight matrices (a model above twice the best
+// perplexity is named in the title instead).
 func (r *WordLMResult) MemoryFigure() ([]byte, error) {
+	runs, note := wordLMOffScale(r.Runs, func(run *WordLMRun) float64 { return run.Test["deploy"] })
 	var pts []plots.Labeled
-	for _, run := range r.Runs {
-		v := run.Test["deploy"]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
-		}
+	for _, run := range runs {
 		group := 0
 		switch {
 		case run.Model.Normalization == recurrent.None:
@@ -117,10 +161,15 @@ func (r *WordLMResult) MemoryFigure() ([]byte, error) {
 		case run.Model.Quantizer != "fp":
 			group = 2
 		}
-		pts = append(pts, plots.Labeled{Label: run.Model.Label, X: summary.KB(run.WeightBytes), Y: v, Group: group})
+		label := wordLMShort[run.Model.Name]
+		if label == "" {
+			label = run.Model.Label
+		}
+		pts = append(pts, plots.Labeled{Label: fmt.Sprintf("%s %s", label, wordLMPPL(run.Test["deploy"])),
+			X: summary.KB(run.WeightBytes), Y: run.Test["deploy"], Group: group})
 	}
 	return plots.Scatter(plots.Options{
-		Title:  fmt.Sprintf("Word-level PTB (budget %s): perplexity vs LSTM weight memory", r.Config.Budget),
+		Title:  fmt.Sprintf("Word-level PTB (budget %s): test perplexity vs LSTM weight memory%s", r.Config.Budget, note),
 		XLabel: "LSTM weight memory (KB, log scale)", YLabel: "test perplexity (deploy mode)", LogX: true,
 	}, pts)
 }
@@ -149,6 +198,8 @@ func (r *WordLMResult) Verdict() []string {
 				judge = "clearly worse than full precision, as the paper expects without BN"
 			case run.Model.Normalization == recurrent.None:
 				judge = "NOT clearly worse than full precision (the paper expects a failure without BN)"
+			case rel <= 0:
+				judge = "at or below (better than) full precision, so within the 10 % target"
 			case rel <= 0.10:
 				judge = "within 10 % of full precision"
 			default:
