@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/rbt-project/rbt/hwsim"
+	"github.com/rbt-project/rbt/rbt/plots"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -111,7 +112,7 @@ func sweepPlot(pts []hwsim.SweepPoint, sweep, xl, yl string, xy func(hwsim.Sweep
 	p.X.Label.Text, p.Y.Label.Text = xl, yl
 	if logXY {
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plots.LogTicks{}, plots.LogTicks{}
 	}
 	byDesign := map[string]plotter.XYs{}
 	var order []string

@@ -62,11 +62,11 @@ func newPlot(o Options) *plot.Plot {
 	p.Y.Label.Text = o.YLabel
 	if o.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = LogTicks{}
 	}
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = LogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true

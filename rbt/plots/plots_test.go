@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,29 @@ func TestFiguresArePNGs(t *testing.T) {
 func TestLinesRejectsMismatchedSeries(t *testing.T) {
 	if _, err := Lines(Options{}, Series{Name: "bad", X: []float64{1, 2}, Y: []float64{1}}); err == nil {
 		t.Fatal("Lines accepted a series with 2 x and 1 y")
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		labels   []string
+	}{
+		{3, 50, []string{"5", "10", "20", "50"}},
+		{1, 1000, []string{"1", "2", "5", "10", "20", "50", "100", "200", "500", "1e+03"}},
+		{0.15, 0.3, []string{"0.2"}},
+	} {
+		var got []string
+		for _, tk := range (LogTicks{}).Ticks(tc.min, tc.max) {
+			if tk.Value < tc.min || tk.Value > tc.max {
+				t.Errorf("[%g, %g]: tick %g outside", tc.min, tc.max, tk.Value)
+			}
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(tc.labels, ",") {
+			t.Errorf("[%g, %g]: labels %v, want %v", tc.min, tc.max, got, tc.labels)
+		}
 	}
 }
