@@ -55,3 +55,30 @@ func TestTables(t *testing.T) {
 		t.Errorf("HTML table malformed: %s", h)
 	}
 }
+
+func TestFromStructs(t *testing.T) {
+	type row struct {
+		Design string  `csv:"design"`
+		Speed  float64 `csv:"speedup"`
+		Paper  float64
+		hidden int
+	}
+	rows := []row{{"binary", 11.123456, 10, 1}, {"fp12", 1, math.NaN(), 2}}
+	all := FromStructs(rows)
+	if got := strings.Join(all.Header, ","); got != "design,speedup,Paper" {
+		t.Errorf("header %q", got)
+	}
+	if all.Rows[0][1] != "11.12" || all.Rows[1][2] != "–" || all.Rows[0][2] != "10" {
+		t.Errorf("rows %q", all.Rows)
+	}
+	some := FromStructs(rows, "speedup", "design")
+	if some.Header[0] != "speedup" || some.Rows[1][1] != "fp12" {
+		t.Errorf("selected columns: %+v", some)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("FromStructs accepted an unknown column")
+		}
+	}()
+	FromStructs(rows, "nope")
+}
