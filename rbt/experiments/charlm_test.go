@@ -51,6 +51,21 @@ func TestCharLMSmoke(t *testing.T) {
 			}
 		}
 	}
+	// Learning happens: every run validated twice improved in between.
+	learned := 0
+	for _, run := range res.Runs {
+		pts := run.History.Valid()
+		if run.Diverged != "" || len(pts) < 2 {
+			continue
+		}
+		if first, last := pts[0].Valid, pts[len(pts)-1].Valid; !(last < first) {
+			t.Errorf("%s: validation BPC %.4f -> %.4f, did not fall", run.Model.Name, first, last)
+		}
+		learned++
+	}
+	if learned < 4 {
+		t.Errorf("only %d runs with two validations", learned)
+	}
 	dir := t.TempDir()
 	if err := res.WriteFiles(dir); err != nil {
 		t.Fatal(err)
