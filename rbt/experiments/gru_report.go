@@ -131,7 +131,7 @@ func (r *GRUResult) MNISTCurvesFigure() ([]byte, error) {
 	series = append(series, plots.Series{Name: "chance (10 %)", X: []float64{0, last}, Y: []float64{10, 10}, Dashed: true})
 	c := r.MNIST.Config
 	return plots.Lines(plots.Options{
-		Title: fmt.Sprintf("GRU 1x%d, sequential MNIST %dx%d (%d steps), budget %s: validation accuracy (deploy)",
+		Title: fmt.Sprintf("GRU 1x%d on sequential MNIST %dx%d (%d steps), budget %s\nvalidation accuracy (deploy mode)",
 			c.Hidden, c.Side, c.Side, c.Side*c.Side, r.Config.Budget),
 		XLabel: "training step", YLabel: "validation accuracy (%)"}, series...)
 }
