@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/rbt-project/rbt/rbt/budget"
 )
@@ -36,5 +37,20 @@ func TestQuickstartLearns(t *testing.T) {
 	png, err := res.LossFigure()
 	if err != nil || len(png) < 1000 {
 		t.Errorf("LossFigure: %d bytes, %v", len(png), err)
+	}
+}
+
+func TestStepTiming(t *testing.T) {
+	for _, tc := range []struct {
+		in          []time.Duration
+		first, mean time.Duration
+	}{
+		{nil, 0, 0},
+		{[]time.Duration{9}, 9, 0},
+		{[]time.Duration{9, 2, 4}, 9, 3},
+	} {
+		if f, m := stepTiming(tc.in); f != tc.first || m != tc.mean {
+			t.Errorf("stepTiming(%v) = %v, %v; want %v, %v", tc.in, f, m, tc.first, tc.mean)
+		}
 	}
 }

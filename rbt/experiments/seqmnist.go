@@ -456,16 +456,7 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		run.TrainLoss = append(run.TrainLoss, p.TrainLoss)
 		fmt.Fprintf(w, "  step %5d  train loss %.3f  valid accuracy (deploy) %.2f%%\n", p.Step, p.TrainLoss, 100*p.Valid)
 	}
-	if len(stepTimes) > 0 {
-		run.FirstStep = stepTimes[0]
-		if len(stepTimes) > 1 {
-			var sum time.Duration
-			for _, d := range stepTimes[1:] {
-				sum += d
-			}
-			run.Step = sum / time.Duration(len(stepTimes)-1)
-		}
-	}
+	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
 		ctx := context.Background()
 		if run.TestDeploy, err = seqAccuracy(ctx, b, store, deploy, te, cfg.evalBatch()); err != nil {
