@@ -220,11 +220,7 @@ func Histograms(o Options, cols int, panels []Histogram) ([]byte, error) {
 			if len(vals) == 0 {
 				continue
 			}
-			h, err := plotter.NewHist(vals, bins)
-			if err != nil {
-				return nil, err
-			}
-			h.Normalize(1)
+			h := densityHist(vals, bins)
 			c := Color(j)
 			h.LineStyle.Color = c
 			r, g, b, _ := c.RGBA()
@@ -256,6 +252,32 @@ func Histograms(o Options, cols int, panels []Histogram) ([]byte, error) {
 		}
 	}
 	return encodePNG(img)
+}
+
+// densityHist bins samples into n equal bins normalized to a density (area 1).
+// It bins by itself: gonum's NewHist panics on values a rounding error below
+// the maximum (a saturated sigmoid gate, say).
+func densityHist(vals []float64, n int) *plotter.Histogram {
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if hi == lo {
+		lo, hi = lo-0.5, hi+0.5
+	}
+	w := (hi - lo) / float64(n)
+	bins := make([]plotter.HistogramBin, n)
+	for i := range bins {
+		bins[i].Min, bins[i].Max = lo+float64(i)*w, lo+float64(i+1)*w
+	}
+	for _, v := range vals {
+		i := min(max(int((v-lo)/w), 0), n-1)
+		bins[i].Weight++
+	}
+	for i := range bins {
+		bins[i].Weight /= float64(len(vals)) * w
+	}
+	return &plotter.Histogram{Bins: bins, Width: w, LineStyle: plotter.DefaultLineStyle}
 }
 
 // PNG renders a plot at the options' size.

@@ -72,3 +72,23 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramsSaturated: values a rounding error below the maximum, as
+// saturated sigmoid gates give, made gonum's NewHist panic.
+func TestHistogramsSaturated(t *testing.T) {
+	vals := []float64{0.2, 0.9999999999999999, 1, 1, math.Nextafter(1, 0)}
+	for i := 0; i < 100; i++ {
+		vals = append(vals, 1-float64(i)*1e-17)
+	}
+	if _, err := Histograms(Options{}, 1, []Histogram{{Title: "f", Series: []Series{{Name: "gate", Y: vals}}}}); err != nil {
+		t.Fatal(err)
+	}
+	h := densityHist([]float64{0, 0.5, 1, 1}, 2)
+	area := 0.0
+	for _, b := range h.Bins {
+		area += b.Weight * (b.Max - b.Min)
+	}
+	if math.Abs(area-1) > 1e-12 || h.Bins[1].Weight != 3/(4*0.5) {
+		t.Errorf("density bins %+v, area %g", h.Bins, area)
+	}
+}
