@@ -572,25 +572,19 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Char
 		return nil, err
 	}
 	run := &CharLMRun{Model: m}
-	if err := loop.Run(ctx); err != nil {
-		var div *training.DivergedError
-		if !errors.As(err, &div) {
-			return nil, err
-		}
+	div, err := loop.RunUntilDiverged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if div != nil {
 		run.Diverged, run.DivergedStep = div.Error(), div.Step
 		fmt.Fprintf(w, "%s: %s\n", m.Name, run.Diverged)
 	}
 	st := loop.State()
 	run.Steps, run.History, run.TrainSeconds = st.Step, st.History, st.Seconds
-	best, bestStep, ok, err := training.BestCheckpoint(dir)
+	best, bestStep, ok, err := training.SelectCheckpoint(dir)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		best, bestStep, ok, err = training.LatestCheckpoint(dir)
-		if err != nil {
-			return nil, err
-		}
 	}
 	store := loop.Store()
 	switch {

@@ -290,25 +290,19 @@ func TrainGRUCharLM(ctx context.Context, cfg GRUConfig, corpus *datasets.CharCor
 		return tot.Mean(), err
 	})
 	run := &GRUCharRun{Model: m}
-	if err := loop.Run(ctx); err != nil {
-		var div *training.DivergedError
-		if !errors.As(err, &div) {
-			return nil, err
-		}
+	div, err := loop.RunUntilDiverged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if div != nil {
 		run.Diverged = div.Error()
 		fmt.Fprintf(w, "%s: %s\n", m.Name, run.Diverged)
 	}
 	st := loop.State()
 	run.Steps, run.History, run.TrainSeconds = st.Step, st.History, st.Seconds
-	best, bestStep, ok, err := training.BestCheckpoint(dir)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		best, bestStep, ok, err = training.LatestCheckpoint(dir)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("experiments: GRU %s: no checkpoint to evaluate in %s (%v)", m.Name, dir, err)
-		}
+	best, bestStep, ok, err := training.SelectCheckpoint(dir)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("experiments: GRU %s: no checkpoint to evaluate in %s (%v)", m.Name, dir, err)
 	}
 	run.BestStep = bestStep
 	if _, err := training.LoadCheckpoint(store, best); err != nil {

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -335,11 +334,11 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 		return acc, err
 	})
 	fmt.Fprintf(w, "%s: training %d steps\n", m.Name, cfg.Steps)
-	if err := loop.Run(context.Background()); err != nil {
-		var div *training.DivergedError
-		if !errors.As(err, &div) {
-			return nil, fmt.Errorf("qa: %s: %w", m.Name, err)
-		}
+	div, err := loop.RunUntilDiverged(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("qa: %s: %w", m.Name, err)
+	}
+	if div != nil {
 		run.Diverged = div.Error()
 		fmt.Fprintf(w, "  stopped: %v\n", div)
 	}

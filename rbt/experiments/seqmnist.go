@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -441,11 +440,11 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		return acc, err
 	})
 	fmt.Fprintf(w, "%s%s: training %d steps\n", m.Name, map[bool]string{true: ", permuted"}[permuted], cfg.Steps)
-	if err := loop.Run(context.Background()); err != nil {
-		var div *training.DivergedError
-		if !errors.As(err, &div) {
-			return nil, fmt.Errorf("seqmnist: %s: %w", run.Label(), err)
-		}
+	div, err := loop.RunUntilDiverged(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("seqmnist: %s: %w", run.Label(), err)
+	}
+	if div != nil {
 		run.Diverged = div.Error()
 		fmt.Fprintf(w, "  stopped: %v\n", div)
 	}
