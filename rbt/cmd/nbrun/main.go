@@ -14,7 +14,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -278,9 +281,18 @@ func copyFile(src, dst string) error {
 	return os.Rename(tmp, dst)
 }
 
+// klogLine matches the kernel's log lines (I1128 23:54:21.123 ...), left out
+// of the error excerpt so that the cell's own error shows.
+var klogLine = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d`)
+
 func tail(path string, n int) string {
 	data, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if !klogLine.MatchString(l) && strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -310,18 +322,15 @@ func writeSummary(o options, all []runResult) error {
 	if err := os.WriteFile(filepath.Join(o.out, "summary.md"), []byte(md.String()), 0o644); err != nil {
 		return err
 	}
-	var csv strings.Builder
-	csv.WriteString("experiment,model,metric,value,source\n")
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{"experiment", "model", "metric", "value", "source"})
 	for _, r := range rows {
-		csv.WriteString(strings.Join([]string{csvQuote(r.Experiment), csvQuote(r.Model), csvQuote(r.Metric),
-			report.FormatValue(r.Value), csvQuote(r.Source)}, ",") + "\n")
+		cw.Write([]string{r.Experiment, r.Model, r.Metric, report.FormatValue(r.Value), r.Source})
 	}
-	return os.WriteFile(filepath.Join(o.out, "summary.csv"), []byte(csv.String()), 0o644)
-}
-
-func csvQuote(s string) string {
-	if strings.ContainsAny(s, ",\"\n") {
-		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
 	}
-	return s
+	return os.WriteFile(filepath.Join(o.out, "summary.csv"), buf.Bytes(), 0o644)
 }

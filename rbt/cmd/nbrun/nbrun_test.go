@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rbt-project/rbt/rbt/budget"
+	"github.com/rbt-project/rbt/rbt/report"
 )
 
 // A 1x1 transparent PNG, base64.
@@ -128,5 +130,28 @@ func TestRunnerFailsOnCellError(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out-good.ipynb", "summary.md")); err != nil {
 		t.Errorf("no summary written: %v", err)
+	}
+}
+
+func TestSummaryAndTail(t *testing.T) {
+	dir := t.TempDir()
+	o := options{budget: budget.Smoke, out: dir}
+	rs := []runResult{{name: "nb", figures: 1, results: []report.Result{{Experiment: "e", Model: "a, b", Metric: `say "x"`, Value: 1.5, Source: "s"}}}}
+	if err := writeSummary(o, rs); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][1] != "a, b" || rows[1][2] != `say "x"` || rows[1][3] != "1.5" {
+		t.Fatalf("summary.csv rows %q, err %v", rows, err)
+	}
+	log := filepath.Join(dir, "x.log")
+	os.WriteFile(log, []byte("I1128 23:54:21.123 gonb: starting\npanic: this cell fails\n\nW1128 23:54:22.000 noise\n"), 0o644)
+	if got := tail(log, 5); strings.Contains(got, "gonb: starting") || !strings.Contains(got, "panic: this cell fails") {
+		t.Errorf("tail kept the kernel log or lost the error: %q", got)
 	}
 }
