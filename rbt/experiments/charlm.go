@@ -12,15 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
@@ -463,15 +460,7 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 		return nil, fmt.Errorf("experiments: %s training windows: %w", c.Name, err)
 	}
 	B, T := j.cfg.Batch, j.cfg.SeqLen
-	src := training.SourceFunc{N: windows.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
-		b, err := windows.Batch(epoch, index)
-		if err != nil {
-			return train.Batch{}, err
-		}
-		in, lab := splitWindow(b, B, T)
-		_ = b.FinalizeAll()
-		return train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}}, nil
-	}}
+	src := charWindowSource(windows, B, T)
 	store := model.NewStore()
 	opt := optim.Adam().LearningRate(j.cfg.LR).ClipLatent(j.m.ClipLatent).Done()
 	lm := j.lm(recurrent.CodeMode)
@@ -520,37 +509,7 @@ func (j *charLMJob) evaluate(ctx context.Context, store *model.Store, mode recur
 	if chars > 0 && chars < len(split) {
 		split = split[:chars]
 	}
-	ev, err := datasets.NewCharEval(split, j.cfg.SeqLen, j.cfg.Batch)
-	if err != nil {
-		return training.Totals{}, err
-	}
-	lm := j.lm(mode)
-	vocab := lm.Vocab
-	fn := func(scope *model.Scope, inputs, labels []*Node) (*Node, *Node) {
-		logits := lm.Logits(scope, inputs[0])
-		mask := labels[1]
-		logp := LogSoftmax(logits, -1)
-		nll := Neg(ReduceSum(Mul(OneHot(labels[0], vocab, logp.DType()), logp), -1)) // [B, T] nats
-		bits := DivScalar(ReduceAllSum(Mul(nll, ConvertDType(mask, logp.DType()))), math.Ln2)
-		return bits, ReduceAllSum(mask)
-	}
-	B, T := j.cfg.Batch, j.cfg.SeqLen
-	tokens := make([]int32, B*(T+1))
-	mask := make([]float32, B*T)
-	return training.NewEvaluator(j.be, store, fn).EvalBatches(ctx, ev.NumBatches(), func(i int) (train.Batch, error) {
-		if _, err := ev.BatchInto(i, tokens, mask); err != nil {
-			return train.Batch{}, err
-		}
-		in := make([]int32, B*T)
-		out := make([]int32, B*T)
-		for r := range B {
-			copy(in[r*T:(r+1)*T], tokens[r*(T+1):r*(T+1)+T])
-			copy(out[r*T:(r+1)*T], tokens[r*(T+1)+1:(r+1)*(T+1)])
-		}
-		return train.Batch{Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(in, B, T)},
-			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(out, B, T),
-				tensors.FromFlatDataAndDimensions(append([]float32(nil), mask...), B, T)}}, nil
-	})
+	return charBits(ctx, j.be, store, j.lm(mode), split, j.cfg.SeqLen, j.cfg.Batch)
 }
 
 // TrainCharLM trains model m at cfg on data, with checkpoints in dir (resuming

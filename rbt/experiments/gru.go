@@ -11,15 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
@@ -206,33 +203,7 @@ func (j *gruCharJob) evaluate(ctx context.Context, store *model.Store, mode recu
 	if chars > 0 && chars < len(split) {
 		split = split[:chars]
 	}
-	B, T := j.cfg.CharBatch, j.cfg.CharSeqLen
-	ev, err := datasets.NewCharEval(split, T, B)
-	if err != nil {
-		return training.Totals{}, err
-	}
-	lm := j.lm(mode)
-	fn := func(scope *model.Scope, inputs, labels []*Node) (*Node, *Node) {
-		logits := lm.Logits(scope, inputs[0])
-		nll := models.TokenNLL(logits, labels[0])
-		mask := ConvertDType(labels[1], nll.DType())
-		return DivScalar(ReduceAllSum(Mul(nll, mask)), math.Ln2), ReduceAllSum(mask)
-	}
-	tokens := make([]int32, B*(T+1))
-	mask := make([]float32, B*T)
-	return training.NewEvaluator(j.be, store, fn).EvalBatches(ctx, ev.NumBatches(), func(i int) (train.Batch, error) {
-		if _, err := ev.BatchInto(i, tokens, mask); err != nil {
-			return train.Batch{}, err
-		}
-		in, out := make([]int32, B*T), make([]int32, B*T)
-		for r := range B {
-			copy(in[r*T:(r+1)*T], tokens[r*(T+1):r*(T+1)+T])
-			copy(out[r*T:(r+1)*T], tokens[r*(T+1)+1:(r+1)*(T+1)])
-		}
-		return train.Batch{Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(in, B, T)},
-			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(out, B, T),
-				tensors.FromFlatDataAndDimensions(append([]float32(nil), mask...), B, T)}}, nil
-	})
+	return charBits(ctx, j.be, store, j.lm(mode), split, j.cfg.CharSeqLen, j.cfg.CharBatch)
 }
 
 // TrainGRUCharLM trains the GRU model m on corpus (PTB characters) with
@@ -257,15 +228,7 @@ func TrainGRUCharLM(ctx context.Context, cfg GRUConfig, corpus *datasets.CharCor
 	if err != nil {
 		return nil, fmt.Errorf("experiments: GRU %s training windows: %w", corpus.Name, err)
 	}
-	src := training.SourceFunc{N: windows.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
-		b, err := windows.Batch(epoch, index)
-		if err != nil {
-			return train.Batch{}, err
-		}
-		in, lab := splitWindow(b, B, T)
-		_ = b.FinalizeAll()
-		return train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}}, nil
-	}}
+	src := charWindowSource(windows, B, T)
 	lm := j.lm(recurrent.CodeMode)
 	if err := lm.Validate(); err != nil {
 		return nil, err
@@ -360,39 +323,16 @@ func (run *GRUCharRun) packedCheck(ctx context.Context, j *gruCharJob, store *mo
 	if err != nil {
 		return fmt.Errorf("experiments: GRU %s: packed engine: %w", run.Model.Name, err)
 	}
-	var bits float64
-	var count int
-	for start := 0; start+1 < n; start += T {
-		end := min(start+T+1, n)
-		toks := make([]int, end-start-1)
-		for i := range toks {
-			toks[i] = int(data[start+i])
-		}
-		logits, err := e.RunTokens(toks)
-		if err != nil {
-			return err
-		}
-		V := e.Classes()
-		for i := range toks {
-			row := logits[i*V : (i+1)*V]
-			bits += (gruLogSumExp(row) - float64(row[data[start+i+1]])) / math.Ln2
-			count++
-		}
+	toks := make([]int, n)
+	for i, c := range data {
+		toks[i] = int(c)
 	}
-	run.PackedBPC = bits / float64(count)
+	score, err := packed.EvaluateLM(e, toks, packed.LMEval{Window: T})
+	if err != nil {
+		return err
+	}
+	run.PackedBPC = score.BPC()
 	return nil
-}
-
-func gruLogSumExp(x []float32) float64 {
-	mx := math.Inf(-1)
-	for _, v := range x {
-		mx = math.Max(mx, float64(v))
-	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(float64(v) - mx)
-	}
-	return mx + math.Log(s)
 }
 
 // GRUResult is the whole GRU study.

@@ -9,10 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/backend"
@@ -22,7 +19,6 @@ import (
 	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/recurrent"
 	"github.com/rbt-project/rbt/rbt/report"
-	"github.com/rbt-project/rbt/rbt/training"
 )
 
 // PackedConfig sets up the packed-inference experiment (notebook 09): train
@@ -184,48 +180,14 @@ func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, s
 	return r, nil
 }
 
-// gomlxCharBPC scores text with the GoMLX graph of lm (windows of T+1
-// characters from the initial state, every character after the first once),
-// in bits per character.
+// gomlxCharBPC scores text with the GoMLX graph of lm, in bits per character.
 func gomlxCharBPC(ctx context.Context, store *model.Store, lm models.CharLM, text []uint8, seqLen int) (float64, error) {
 	b, err := backend.New()
 	if err != nil {
 		return 0, err
 	}
-	eval, err := datasets.NewCharEval(text, seqLen, 16)
-	if err != nil {
-		return 0, err
-	}
-	sum := func(scope *model.Scope, inputs, _ []*Node) (*Node, *Node) {
-		tokens, mask := inputs[0], inputs[1]
-		x := Slice(tokens, AxisRange(), AxisRange(0, seqLen))
-		y := Slice(tokens, AxisRange(), AxisRange(1, seqLen+1))
-		logits := lm.Logits(scope, x)
-		nats := TokenNats(logits, y) // [B, T]
-		bits := MulScalar(ReduceAllSum(Mul(nats, ConvertDType(mask, nats.DType()))), 1/math.Ln2)
-		return bits, ReduceAllSum(mask)
-	}
-	totals, err := training.NewEvaluator(b, store, sum).EvalBatches(ctx, eval.NumBatches(), func(i int) (train.Batch, error) {
-		batch, err := eval.Batch(i)
-		if err != nil {
-			return train.Batch{}, err
-		}
-		return train.Batch{Inputs: []*tensors.Tensor{batch.Tokens, batch.Mask}}, nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return totals.Mean(), nil
-}
-
-// TokenNats is the cross-entropy in nats of every position: logits [B, T, V]
-// against labels [B, T] (int) gives [B, T], unreduced, so that padded positions
-// can be masked. (GoMLX's loss.SparseCategoricalCrossEntropyLogits returns the
-// batch mean, which a mask cannot undo.)
-func TokenNats(logits, labels *Node) *Node {
-	v := logits.Shape().Dimensions[logits.Rank()-1]
-	oneHot := OneHot(labels, v, logits.DType())
-	return Neg(ReduceSum(Mul(LogSoftmax(logits, -1), oneHot), -1))
+	totals, err := charBits(ctx, b, store, lm, text, seqLen, 16)
+	return totals.Mean(), err
 }
 
 // MeasureStepSpeed times one LSTM step at batch 1 (dense input of width

@@ -109,14 +109,13 @@ func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCha
 
 	run := &smallCharRun{store: store, lm: lm}
 	start := time.Now()
-	perEpoch := windows.BatchesPerEpoch()
+	src := charWindowSource(windows, cfg.Batch, cfg.SeqLen)
 	for step := 0; step < cfg.Steps; step++ {
-		batch, err := windows.Batch(step/perEpoch, step%perEpoch)
+		batch, err := src.Batch(step/src.N, step%src.N)
 		if err != nil {
 			return nil, err
 		}
-		inputs, labels := splitWindow(batch, cfg.Batch, cfg.SeqLen)
-		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{inputs}, Labels: []*tensors.Tensor{labels}})
+		metrics, err := trainer.TrainStep(batch)
 		if err != nil {
 			return nil, fmt.Errorf("training %s: step %d: %w", lm.Quantizer, step, err)
 		}
@@ -208,16 +207,4 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// splitWindow turns a [B, T+1] window batch into inputs x[:, :T] and targets x[:, 1:].
-func splitWindow(batch *tensors.Tensor, b, t int) (inputs, labels *tensors.Tensor) {
-	flat := tensors.MustCopyFlatData[int32](batch)
-	in := make([]int32, b*t)
-	out := make([]int32, b*t)
-	for r := 0; r < b; r++ {
-		copy(in[r*t:(r+1)*t], flat[r*(t+1):r*(t+1)+t])
-		copy(out[r*t:(r+1)*t], flat[r*(t+1)+1:(r+1)*(t+1)])
-	}
-	return tensors.FromFlatDataAndDimensions(in, b, t), tensors.FromFlatDataAndDimensions(out, b, t)
 }
