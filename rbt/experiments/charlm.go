@@ -8,7 +8,6 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -425,31 +424,7 @@ func (j *charLMJob) settings() runSettings {
 // checkDir writes the run's settings into a new directory, or checks that an
 // existing one was written by the same settings (resume).
 func (j *charLMJob) checkDir() error {
-	if err := os.MkdirAll(j.dir, 0o755); err != nil {
-		return err
-	}
-	want := j.settings()
-	p := filepath.Join(j.dir, runSettingsFile)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		out, _ := json.MarshalIndent(want, "", "  ")
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, out, 0o644); err != nil {
-			return err
-		}
-		return os.Rename(tmp, p)
-	}
-	if err != nil {
-		return err
-	}
-	var got runSettings
-	if err := json.Unmarshal(data, &got); err != nil {
-		return fmt.Errorf("experiments: %s: %w", p, err)
-	}
-	if got != want {
-		return fmt.Errorf("experiments: %s was written by other settings (%+v); this run has %+v: use another directory", p, got, want)
-	}
-	return nil
+	return checkRunSettings(j.dir, runSettingsFile, j.settings())
 }
 
 // loop builds the training loop (fresh store, trainer, optimizer).

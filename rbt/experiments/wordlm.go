@@ -10,7 +10,6 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -322,33 +321,11 @@ const wordLMSettingsFile = "wordlm.json"
 // checkDir writes the run's settings into a new directory, or checks that
 // an existing one was written with the same settings (resume).
 func (j *wordLMJob) checkDir() error {
-	if err := os.MkdirAll(j.dir, 0o755); err != nil {
-		return err
-	}
 	c := j.cfg
 	want := wordLMSettings{Corpus: j.corpus.Name, Model: j.m.Name, Quantizer: j.m.Quantizer, Normalization: j.m.Normalization.String(),
 		Vocab: j.corpus.VocabSize(), Embed: c.Embed, Hidden: c.Hidden, Batch: c.Batch, BPTT: c.BPTT, Epochs: c.Epochs, Steps: c.Steps,
 		LR: c.LR, Factor: c.Factor, Clip: c.Clip, Dropout: c.Dropout, EvalEvery: c.EvalEvery, ValidWindows: c.ValidWindows, Seed: c.Seed}
-	p := filepath.Join(j.dir, wordLMSettingsFile)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		out, _ := json.MarshalIndent(want, "", "  ")
-		if err := os.WriteFile(p+".tmp", out, 0o644); err != nil {
-			return err
-		}
-		return os.Rename(p+".tmp", p)
-	}
-	if err != nil {
-		return err
-	}
-	var got wordLMSettings
-	if err := json.Unmarshal(data, &got); err != nil {
-		return fmt.Errorf("experiments: %s: %w", p, err)
-	}
-	if got != want {
-		return fmt.Errorf("experiments: %s was written by other settings (%+v); this run has %+v: use another directory", p, got, want)
-	}
-	return nil
+	return checkRunSettings(j.dir, wordLMSettingsFile, want)
 }
 
 // source serves the training windows: inputs [tokens, reset], labels

@@ -1,0 +1,39 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// checkRunSettings guards a run directory: the first run writes want to
+// dir/file (atomically); a later run resumes there only with the same
+// settings, and otherwise gets an error asking for another directory, so that
+// checkpoints of different settings never mix.
+func checkRunSettings[T comparable](dir, file string, want T) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	p := filepath.Join(dir, file)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		out, _ := json.MarshalIndent(want, "", "  ")
+		if err := os.WriteFile(p+".tmp", out, 0o644); err != nil {
+			return err
+		}
+		return os.Rename(p+".tmp", p)
+	}
+	if err != nil {
+		return err
+	}
+	var got T
+	if err := json.Unmarshal(data, &got); err != nil {
+		return fmt.Errorf("experiments: %s: %w", p, err)
+	}
+	if got != want {
+		return fmt.Errorf("experiments: %s was written by other settings (%+v); this run has %+v: use another directory", p, got, want)
+	}
+	return nil
+}
