@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rbt-project/rbt/hwsim"
 	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/report"
@@ -56,106 +57,31 @@ func RecordGates(pm *packed.Model, data []uint8, T, windows int) (*GateValues, f
 	size := windows * T * n0
 	gv := &GateValues{I: make([]float64, 0, size), F: make([]float64, 0, size), O: make([]float64, 0, size),
 		G: make([]float64, 0, size), C: make([]float64, 0, size), H: make([]float64, 0, size)}
+	ref, err := packed.NewStepper64(pm)
+	if err != nil {
+		return nil, 0, err
+	}
+	ref.OnLSTMGates = func(layer, _ int, i, f, o, g, c, h float64) {
+		if layer == 0 {
+			gv.I, gv.F, gv.O, gv.G = append(gv.I, i), append(gv.F, f), append(gv.O, o), append(gv.G, g)
+			gv.C, gv.H = append(gv.C, c), append(gv.H, h)
+		}
+	}
+	logits := make([]float64, pm.Classes)
 	bits, count := 0.0, 0
 	for w := range windows {
 		seq := data[w*T : w*T+T+1]
-		hs := make([][]float64, len(pm.Layers))
-		cs := make([][]float64, len(pm.Layers))
-		for li, l := range pm.Layers {
-			hs[li], cs[li] = f64s(l.H0), f64s(l.C0)
-		}
+		ref.Reset()
 		for t := range T {
-			var in []float64
-			for li := range pm.Layers {
-				l := &pm.Layers[li]
-				G, n, d := l.Cell.Gates(), l.Hidden, l.Input
-				gn := G * n
-				blk := min(t, l.Steps-1)
-				ax := make([]float64, gn)
-				ah := make([]float64, gn)
-				row := func(w8 []int8, wf []float32, i int, scale float64, acc []float64) {
-					if wf != nil {
-						for j, v := range wf[i*gn : (i+1)*gn] {
-							acc[j] += scale * float64(v)
-						}
-						return
-					}
-					for j, v := range w8[i*gn : (i+1)*gn] {
-						acc[j] += scale * float64(v)
-					}
-				}
-				if li == 0 {
-					row(l.WxSign, l.WxFloat, int(seq[t]), 1, ax)
-				} else {
-					for i := range d {
-						row(l.WxSign, l.WxFloat, i, in[i], ax)
-					}
-				}
-				for i := range n {
-					row(l.WhSign, l.WhFloat, i, hs[li][i], ah)
-				}
-				pre := make([]float64, gn)
-				for j := range gn {
-					k := blk*gn + j
-					pre[j] = float64(l.ScaleX[k])*ax[j] + float64(l.ShiftX[k]) + float64(l.ScaleH[k])*ah[j] + float64(l.ShiftH[k])
-				}
-				h, c := make([]float64, n), cs[li]
-				for j := range n {
-					g := math.Tanh(pre[j])
-					f := sigmoid(pre[n+j])
-					i := sigmoid(pre[2*n+j])
-					o := sigmoid(pre[3*n+j])
-					c[j] = f*c[j] + i*g
-					h[j] = o * math.Tanh(float64(l.ScaleC[blk*n+j])*c[j]+float64(l.ShiftC[blk*n+j]))
-					if li == 0 {
-						gv.I, gv.F, gv.O, gv.G = append(gv.I, i), append(gv.F, f), append(gv.O, o), append(gv.G, g)
-						gv.C, gv.H = append(gv.C, c[j]), append(gv.H, h[j])
-					}
-				}
-				hs[li], in = h, h
+			if err := ref.Step(int(seq[t]), nil); err != nil {
+				return nil, 0, err
 			}
-			bits += nllBits(pm, in, int(seq[t+1]))
+			ref.Logits(logits)
+			bits -= hwsim.LogProb2(logits, int(seq[t+1]))
 			count++
 		}
 	}
 	return gv, bits / float64(count), nil
-}
-
-// nllBits is -log2 softmax(h . Output + OutputBias)[target].
-func nllBits(pm *packed.Model, h []float64, target int) float64 {
-	logits := logitsOf(pm, h)
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = math.Max(mx, v)
-	}
-	s := 0.0
-	for _, v := range logits {
-		s += math.Exp(v - mx)
-	}
-	return (math.Log(s) + mx - logits[target]) / math.Ln2
-}
-
-func logitsOf(pm *packed.Model, h []float64) []float64 {
-	logits := make([]float64, pm.Classes)
-	for k := range logits {
-		logits[k] = float64(pm.OutputBias[k])
-	}
-	for i, hv := range h {
-		for k, w := range pm.Output[i*pm.Classes : (i+1)*pm.Classes] {
-			logits[k] += hv * float64(w)
-		}
-	}
-	return logits
-}
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-func f64s(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }
 
 // SampleText generates n symbols from the deploy-form model pm with the
