@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -9,8 +8,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/rbt-project/rbt/rbt/plots"
 )
@@ -78,28 +75,7 @@ func (r *SeqMNISTResult) DigitsFigure() ([]byte, error) {
 		grid[i/cols][i%cols] = p
 	}
 	w, h := vg.Length(cols)*1.8*vg.Inch, vg.Length(rows)*2*vg.Inch+0.3*vg.Inch
-	c := vgimg.New(w, h)
-	dc := draw.New(c)
-	title := fmt.Sprintf("test digits (%dx%d), predictions of %s", side, side, r.DigitModel)
-	style := plot.New().Title.TextStyle
-	style.XAlign, style.YAlign = draw.XCenter, draw.YCenter
-	dc.FillText(style, vg.Point{X: w / 2, Y: h - 0.17*vg.Inch}, title)
-	sub := draw.Crop(dc, 0, 0, 0, -0.35*vg.Inch)
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
-		PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(2)}
-	canvases := plot.Align(grid, tiles, sub)
-	for i := range grid {
-		for j := range grid[i] {
-			if grid[i][j] != nil {
-				grid[i][j].Draw(canvases[i][j])
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("seqmnist: encoding PNG: %w", err)
-	}
-	return buf.Bytes(), nil
+	return plots.Grid(fmt.Sprintf("test digits (%dx%d), predictions of %s", side, side, r.DigitModel), grid, w, h)
 }
 
 func clamp01(v float32) float32 {

@@ -239,9 +239,24 @@ func Histograms(o Options, cols int, panels []Histogram) ([]byte, error) {
 	if o.Height == 0 {
 		h = vg.Length(rows) * 2.6 * vg.Inch
 	}
+	return Grid("", grid, w, h)
+}
+
+// Grid draws plots side by side (nil cells stay empty) on a w x h canvas,
+// with an optional title above them, as one PNG.
+func Grid(title string, grid [][]*plot.Plot, w, h vg.Length) ([]byte, error) {
+	if len(grid) == 0 {
+		return nil, fmt.Errorf("plots: Grid of no rows")
+	}
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
+	if title != "" {
+		style := plot.New().Title.TextStyle
+		style.XAlign, style.YAlign = draw.XCenter, draw.YCenter
+		dc.FillText(style, vg.Point{X: w / 2, Y: h - 0.17*vg.Inch}, title)
+		dc = draw.Crop(dc, 0, 0, 0, -0.35*vg.Inch)
+	}
+	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter, PadY: vg.Millimeter,
 		PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(2)}
 	canvases := plot.Align(grid, tiles, dc)
 	for r := range grid {
