@@ -21,7 +21,9 @@ func BenchmarkLSTMStep(b *testing.B) {
 			kernel Kernel
 		}{
 			{"binary-lut", Binary, KernelLUT},
-			{"ternary-lutbase3", Ternary, KernelLUT},
+			{"ternary-lut", Ternary, KernelLUT},
+			{"binary-lutportable", Binary, KernelLUTPortable},
+			{"ternary-lutbase3", Ternary, KernelLUTPortable},
 			{"ternary-lut2bit", Ternary, KernelLUT2Bit},
 			{"float32-reference", Binary, KernelFloat32},
 		} {

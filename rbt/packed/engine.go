@@ -3,25 +3,32 @@ package packed
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rbt-project/rbt/rbt/signmat"
 )
 
 // Kernel selects how an Engine computes the products x.Wx and h.Wh.
 type Kernel uint8
 
 const (
-	// KernelLUT keeps Binary weights as 1-bit planes multiplied with
-	// 8-input, 256-entry lookup tables, and Ternary weights in base 3 (five
-	// per byte, 1.6 bits per weight) with 5-input, 243-entry tables:
-	// accumulation only. Float32 layers use plain multiply-adds.
+	// KernelLUT is the fastest accumulate-only kernel for this CPU: with AVX2
+	// (signmat.Accelerated) the signmat kernels (8-entry tables over 3
+	// inputs, eight columns per VPERMPS; binary 1.07 bits per weight, ternary
+	// as two binary matrices, 2.13 bits); otherwise KernelLUTPortable.
+	// Float32 layers use plain multiply-adds.
 	KernelLUT Kernel = iota + 1
-	// KernelLUT2Bit is KernelLUT with Ternary weights as two bit planes
-	// (w = +1 and w = -1; 2 bits per weight) and subset-sum tables over 8
-	// inputs: two lookups per 8 weights instead of one per 5. Measured slower
-	// than base 3 (see BenchmarkLSTMStep); kept for comparison.
+	// KernelLUT2Bit is KernelLUTPortable with Ternary weights as two bit
+	// planes (w = +1 and w = -1; 2 bits per weight) and subset-sum tables
+	// over 8 inputs: two lookups per 8 weights instead of one per 5. Measured
+	// slower than base 3 (see BenchmarkLSTMStep); kept for comparison.
 	KernelLUT2Bit
 	// KernelFloat32 is the float32 reference: every weight matrix expanded to
 	// float32 (int8 -> float32) and multiplied with plain multiply-adds.
 	KernelFloat32
+	// KernelLUTPortable is pure Go on every CPU: Binary weights as 1-bit
+	// planes with 8-input, 256-entry lookup tables, Ternary weights in base 3
+	// (five per byte, 1.6 bits per weight) with 5-input, 243-entry tables.
+	KernelLUTPortable
 )
 
 // DefaultKernel is the kernel NewEngine uses (the fastest measured; see the
@@ -36,8 +43,26 @@ func (k Kernel) String() string {
 		return "lut-2bit"
 	case KernelFloat32:
 		return "float32"
+	case KernelLUTPortable:
+		return "lut-portable"
 	}
 	return fmt.Sprintf("Kernel(%d)", uint8(k))
+}
+
+// Implementation says in words which code computes k's products on this
+// machine (KernelLUT depends on the CPU).
+func (k Kernel) Implementation() string {
+	switch {
+	case k == KernelLUT && signmat.Accelerated:
+		return "AVX2 signmat kernels (VPERMPS over 3-input tables)"
+	case k == KernelLUT || k == KernelLUTPortable:
+		return "portable Go (256-entry tables over 8 inputs; ternary base 3)"
+	case k == KernelLUT2Bit:
+		return "portable Go (two 1-bit planes per ternary weight)"
+	case k == KernelFloat32:
+		return "portable Go float32 multiply-adds"
+	}
+	return k.String()
 }
 
 // Engine runs a Model on the CPU. It is built once from a model (weights
@@ -80,7 +105,7 @@ func NewReferenceEngine(m *Model) (*Engine, error) { return NewEngineKernel(m, K
 
 // NewEngineKernel validates m and builds an engine with the given kernel.
 func NewEngineKernel(m *Model, k Kernel) (*Engine, error) {
-	if k < KernelLUT || k > KernelFloat32 {
+	if k < KernelLUT || k > KernelLUTPortable {
 		return nil, fmt.Errorf("packed: unknown kernel %d", uint8(k))
 	}
 	if err := m.Validate(); err != nil {
@@ -107,8 +132,13 @@ func NewEngineKernel(m *Model, k Kernel) (*Engine, error) {
 			scaleX: l.ScaleX, shiftX: l.ShiftX, scaleH: l.ScaleH, shiftH: l.ShiftH,
 			scaleC: l.ScaleC, shiftC: l.ShiftC, h0: l.H0, c0: l.C0,
 		}
-		el.wx = newProduct(k, l.Weights, l.Input, g*n, l.WxSign, l.WxFloat)
-		el.wh = newProduct(k, l.Weights, n, g*n, l.WhSign, l.WhFloat)
+		var err error
+		if el.wx, err = newProduct(k, l.Weights, l.Input, g*n, l.WxSign, l.WxFloat); err != nil {
+			return nil, fmt.Errorf("packed: layer %d Wx: %w", i, err)
+		}
+		if el.wh, err = newProduct(k, l.Weights, n, g*n, l.WhSign, l.WhFloat); err != nil {
+			return nil, fmt.Errorf("packed: layer %d Wh: %w", i, err)
+		}
 		e.lutLen = max(e.lutLen, el.wx.lutLen(), el.wh.lutLen())
 		e.maxGN = max(e.maxGN, g*n)
 		e.layers = append(e.layers, el)
@@ -119,18 +149,21 @@ func NewEngineKernel(m *Model, k Kernel) (*Engine, error) {
 	return e, nil
 }
 
-func newProduct(k Kernel, w WeightKind, rows, cols int, s []int8, f []float32) product {
+func newProduct(k Kernel, w WeightKind, rows, cols int, s []int8, f []float32) (product, error) {
 	switch {
 	case w == Float32:
-		return newDenseF32(rows, cols, f)
+		return newDenseF32(rows, cols, f), nil
 	case k == KernelFloat32:
-		return newDenseF32(rows, cols, expandSigns(s))
+		return newDenseF32(rows, cols, expandSigns(s)), nil
+	case k == KernelLUT && signmat.Accelerated:
+		m, err := signmat.New(rows, cols, s, w == Ternary)
+		return signProduct{m}, err
 	case w == Binary:
-		return newBinLUT(rows, cols, s)
+		return newBinLUT(rows, cols, s), nil
 	case k == KernelLUT2Bit:
-		return newTern2LUT(rows, cols, s)
+		return newTern2LUT(rows, cols, s), nil
 	default:
-		return newTern3LUT(rows, cols, s)
+		return newTern3LUT(rows, cols, s), nil
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rbt-project/rbt/rbt/signmat"
 )
 
 // testSpecs covers every cell x weight kind x input kind, two layers (so the
@@ -90,7 +92,7 @@ func TestEngineMatchesReference64(t *testing.T) {
 			if math.Abs(want[0][0]-want[steps-1][0]) < 1e-6 {
 				t.Fatalf("reference logits do not change over time: %v", want[0][0])
 			}
-			for _, k := range []Kernel{KernelLUT, KernelLUT2Bit, KernelFloat32} {
+			for _, k := range []Kernel{KernelLUT, KernelLUTPortable, KernelLUT2Bit, KernelFloat32} {
 				e, err := NewEngineKernel(m, k)
 				if err != nil {
 					t.Fatal(err)
@@ -258,7 +260,7 @@ func TestKernelsHandWorked(t *testing.T) {
 	// x.W = [2*1 + 0 - 5, -2 + 3 - 5] = [-3, -4].
 	w := []int8{1, -1, 0, 1, -1, -1}
 	x := []float32{2, 3, 5}
-	for _, p := range []product{newTern2LUT(3, 2, w), newTern3LUT(3, 2, w), newDenseF32(3, 2, expandSigns(w))} {
+	for _, p := range []product{newTern2LUT(3, 2, w), newTern3LUT(3, 2, w), newDenseF32(3, 2, expandSigns(w)), newSignProduct(t, 3, 2, w, Ternary)} {
 		acc := make([]float32, 2)
 		p.mul(x, acc, make([]float32, max(p.lutLen(), 1)))
 		if acc[0] != -3 || acc[1] != -4 {
@@ -270,12 +272,21 @@ func TestKernelsHandWorked(t *testing.T) {
 		}
 	}
 	wb := []int8{1, -1, 1, 1, -1, -1} // x.W = [2+3-5, -2+3-5] = [0, -4]
-	p := newBinLUT(3, 2, wb)
-	acc := make([]float32, 2)
-	p.mul(x, acc, make([]float32, p.lutLen()))
-	if acc[0] != 0 || acc[1] != -4 {
-		t.Errorf("binary: x.W = %v, want [0 -4]", acc)
+	for _, p := range []product{newBinLUT(3, 2, wb), newSignProduct(t, 3, 2, wb, Binary)} {
+		acc := make([]float32, 2)
+		p.mul(x, acc, make([]float32, p.lutLen()))
+		if acc[0] != 0 || acc[1] != -4 {
+			t.Errorf("binary %T: x.W = %v, want [0 -4]", p, acc)
+		}
 	}
+}
+
+func newSignProduct(t *testing.T, rows, cols int, w []int8, kind WeightKind) signProduct {
+	m, err := signmat.New(rows, cols, w, kind == Ternary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signProduct{m}
 }
 
 // TestKernelsRandom compares every packed kernel with float64 dot products on
@@ -292,9 +303,9 @@ func TestKernelsRandom(t *testing.T) {
 			}
 			var ps []product
 			if kind == Binary {
-				ps = []product{newBinLUT(rows, cols, w)}
+				ps = []product{newBinLUT(rows, cols, w), newSignProduct(t, rows, cols, w, kind)}
 			} else {
-				ps = []product{newTern2LUT(rows, cols, w), newTern3LUT(rows, cols, w)}
+				ps = []product{newTern2LUT(rows, cols, w), newTern3LUT(rows, cols, w), newSignProduct(t, rows, cols, w, kind)}
 			}
 			for _, p := range ps {
 				acc := make([]float32, cols)

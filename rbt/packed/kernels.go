@@ -1,5 +1,7 @@
 package packed
 
+import "github.com/rbt-project/rbt/rbt/signmat"
+
 // Matrix-vector kernels. Every kernel computes acc = x . W for a rows x cols
 // matrix W (rows = inputs, cols = G*n gate units) and one input row x, or
 // selects row tok of W (one-hot input).
@@ -31,6 +33,17 @@ type product interface {
 	// lutLen is the scratch size mul needs.
 	lutLen() int
 }
+
+// ---------------------------------------------------------------- signmat
+
+// signProduct is KernelLUT's product on CPUs with AVX2: package signmat's
+// 3-input tables, eight columns per permute.
+type signProduct struct{ m *signmat.Matrix }
+
+func (p signProduct) mul(x, acc, lut []float32)  { p.m.MulFloat32(x, acc, lut) }
+func (p signProduct) row(tok int, acc []float32) { p.m.RowFloat32(tok, acc) }
+func (p signProduct) bytes() int64               { return p.m.Bytes() }
+func (p signProduct) lutLen() int                { return p.m.ScratchLen() }
 
 // ---------------------------------------------------------------- float32
 

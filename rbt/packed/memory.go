@@ -1,5 +1,7 @@
 package packed
 
+import "github.com/rbt-project/rbt/rbt/signmat"
+
 // Memory is the size accounting of a model's parameters, in bytes.
 type Memory struct {
 	// Weights counts the entries of every Wx and Wh (G*n*(d+n) per layer):
@@ -7,9 +9,10 @@ type Memory struct {
 	Weights int64
 	// Float32Bytes is those weights at 4 bytes each.
 	Float32Bytes int64
-	// PackedBytes is those weights as the packed engine (KernelLUT) keeps them:
-	// 1 bit per binary weight, 1.6 bits (base 3) per ternary weight, 4 bytes
-	// per float32 weight, plus padding of the table groups.
+	// PackedBytes is those weights as the packed engine (KernelLUT) keeps them
+	// on this CPU: with AVX2, signmat's layout (1.07 bits per binary weight,
+	// 2.13 per ternary weight); otherwise 1 bit per binary weight, 1.6 bits
+	// (base 3) per ternary weight; 4 bytes per float32 weight; plus padding.
 	PackedBytes int64
 	// FileWeightBytes is those weights in the file (1 bit, 1.6 bits, 4 bytes).
 	FileWeightBytes int64
@@ -29,15 +32,13 @@ func (m *Model) Memory() Memory {
 		w := g * n * (d + n)
 		r.Weights += w
 		r.Float32Bytes += 4 * w
+		r.PackedBytes += lutBytes(l.Weights, d, g*n) + lutBytes(l.Weights, n, g*n)
 		switch l.Weights {
 		case Float32:
-			r.PackedBytes += 4 * w
 			r.FileWeightBytes += 4 * w
 		case Binary:
-			r.PackedBytes += g * n * (padGroups(d, 8) + padGroups(n, 8))
 			r.FileWeightBytes += (g*n*d+7)/8 + (g*n*n+7)/8
 		case Ternary:
-			r.PackedBytes += g * n * (padGroups(d, 5) + padGroups(n, 5))
 			r.FileWeightBytes += (g*n*d+4)/5 + (g*n*n+4)/5
 		}
 		for _, a := range [][]float32{l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH, l.ScaleC, l.ShiftC, l.H0, l.C0} {
@@ -47,6 +48,21 @@ func (m *Model) Memory() Memory {
 	r.OtherBytes += 4 * int64(len(m.Embedding)+len(m.Output)+len(m.OutputBias))
 	r.FileBytes = EncodedSize(m)
 	return r
+}
+
+// lutBytes is the resident size of a rows x cols weight matrix of kind w
+// under KernelLUT on this CPU.
+func lutBytes(w WeightKind, rows, cols int64) int64 {
+	switch {
+	case w == Float32:
+		return 4 * rows * cols
+	case signmat.Accelerated:
+		return signmat.PackedBytes(int(rows), int(cols), w == Ternary)
+	case w == Binary:
+		return cols * padGroups(rows, 8)
+	default:
+		return cols * padGroups(rows, 5)
+	}
 }
 
 // padGroups is the number of code bytes per column for rows inputs in groups
