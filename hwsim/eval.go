@@ -104,14 +104,14 @@ func (s *Sim) EvalTokens(tokens []int, opt EvalOptions) (Eval, error) {
 						return
 					}
 					hf = st.HFloat(hf[:0], last)
-					Logits(m, hf, logits)
+					s.output.logits(hf, logits)
 					p.bits -= LogProb2(logits, tokens[i+1])
 					if ref != nil {
 						ref.Step(tokens[i], nil)
 						for k, v := range ref.H(last) {
 							p.maxDH = math.Max(p.maxDH, math.Abs(v-hf[k]))
 						}
-						Logits(m, ref.H(last), logits)
+						s.output.logits(ref.H(last), logits)
 						p.refBits -= LogProb2(logits, tokens[i+1])
 					}
 				}

@@ -12,14 +12,44 @@ import (
 // satBits clamps x to a signed bits-wide integer.
 func satBits(x int64, bits int) int64 {
 	hi := int64(1)<<(bits-1) - 1
-	lo := -hi - 1
-	if x > hi {
-		return hi
+	return min(max(x, -hi-1), hi) // branch-free (CMOV)
+}
+
+// satRange is satBits with its bounds computed once, for hot loops.
+type satRange struct{ lo, hi int64 }
+
+func newSatRange(bits int) satRange {
+	hi := int64(1)<<(bits-1) - 1
+	return satRange{-hi - 1, hi}
+}
+
+func (r satRange) clamp(x int64) int64 { return min(max(x, r.lo), r.hi) }
+
+// rounder is rshiftRound for one fixed shift, prepared once for hot loops:
+// shifts in [0, 62] run branch-free, others take rshiftRound.
+type rounder struct {
+	sh   uint
+	half int64
+	slow bool
+	raw  int
+}
+
+func newRounder(sh int) rounder {
+	r := rounder{raw: sh, slow: sh < 0 || sh > 62}
+	if !r.slow {
+		r.sh = uint(sh)
+		if sh > 0 {
+			r.half = int64(1) << (sh - 1)
+		}
 	}
-	if x < lo {
-		return lo
+	return r
+}
+
+func (r rounder) apply(x int64) int64 {
+	if r.slow {
+		return rshiftRound(x, r.raw)
 	}
-	return x
+	return (x + r.half) >> (r.sh & 63)
 }
 
 // rshiftRound is x * 2^-sh rounded half up (sh > 0), or x * 2^-sh exactly
@@ -106,6 +136,8 @@ type nonlinTable struct {
 	offset int64   // Range * 2^fi: input + offset is in [0, 2*offset) inside the range
 	shift  int     // index = (input + offset) >> shift
 	vals   []int64 // LUT: Entries values; PWL: Entries+1 knots
+	maxU   int64   // largest input + offset that indexes inside the table
+	half   int64   // PWL rounding: 2^(shift-1), or 0 when shift is 0
 	maxErr float64 // max |table(x) - f(x)| over all representable inputs, in real units
 }
 
@@ -126,6 +158,13 @@ func newNonlinTable(c *Config, f func(float64) float64) nonlinTable {
 			t.vals[i] = quantize(f(-c.Nonlin.Range+float64(i)*step), fa, d.ActBits)
 		}
 	}
+	if t.shift > 0 {
+		t.half = int64(1) << (t.shift - 1)
+	}
+	t.maxU = int64(len(t.vals)-1) << t.shift // PWL: the last knot
+	if t.kind == LUT {
+		t.maxU = int64(len(t.vals))<<t.shift - 1 // LUT: the end of the last entry
+	}
 	// Exhaustive error over the table's input range plus one table width
 	// of saturated inputs on each side.
 	ulpIn, ulpOut := math.Exp2(-float64(fi)), math.Exp2(-float64(fa))
@@ -137,25 +176,18 @@ func newNonlinTable(c *Config, f func(float64) float64) nonlinTable {
 	return t
 }
 
-// eval computes the table's output for an internal-format input.
+// eval computes the table's output for an internal-format input. Inputs
+// outside the table's range saturate to its first or last value; clamping u
+// first keeps the hot path free of data-dependent branches.
 func (t *nonlinTable) eval(x int64) int64 {
-	u := x + t.offset
-	if u < 0 {
-		return t.vals[0]
-	}
+	u := min(max(x+t.offset, 0), t.maxU)
 	idx := u >> t.shift
 	if t.kind == LUT {
-		if idx >= int64(len(t.vals)) {
-			return t.vals[len(t.vals)-1]
-		}
 		return t.vals[idx]
 	}
-	if idx >= int64(len(t.vals)-1) {
-		return t.vals[len(t.vals)-1]
-	}
-	rem := u & (int64(1)<<t.shift - 1)
-	y0, y1 := t.vals[idx], t.vals[idx+1]
-	return y0 + rshiftRound((y1-y0)*rem, t.shift)
+	y0, y1 := t.vals[idx], t.vals[min(idx+1, int64(len(t.vals)-1))]
+	sh := uint(t.shift) & 63                       // nonlinShift keeps it small
+	return y0 + ((y1-y0)*(u&(1<<sh-1))+t.half)>>sh // = rshiftRound(.., shift)
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

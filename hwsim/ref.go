@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/rbt-project/rbt/rbt/packed"
 )
 
@@ -31,13 +33,40 @@ func Logits(m *packed.Model, h []float64, out []float64) {
 		out[c] = float64(m.OutputBias[c])
 	}
 	for k, v := range h {
-		if v == 0 {
-			continue
-		}
-		row := m.Output[k*C : (k+1)*C]
-		for c, w := range row {
+		for c, w := range m.Output[k*C : (k+1)*C] {
 			out[c] += v * float64(w)
 		}
+	}
+}
+
+// outputLayer is a model's output layer prepared for many calls: weights
+// transposed to class-major float64, so each logit is one contiguous dot
+// product (EvalTokens calls it once per character).
+type outputLayer struct {
+	wT   []float64 // Classes x hidden
+	bias []float64
+}
+
+func newOutputLayer(m *packed.Model) outputLayer {
+	C := m.Classes
+	hidden := len(m.Output) / C
+	o := outputLayer{wT: make([]float64, len(m.Output)), bias: make([]float64, C)}
+	for k := range hidden {
+		for c := range C {
+			o.wT[c*hidden+k] = float64(m.Output[k*C+c])
+		}
+	}
+	for c, b := range m.OutputBias {
+		o.bias[c] = float64(b)
+	}
+	return o
+}
+
+// logits sets out[c] = bias[c] + h . wT[c] (gonum's assembly dot product).
+func (o *outputLayer) logits(h, out []float64) {
+	n := len(h)
+	for c, b := range o.bias {
+		out[c] = b + floats.Dot(h, o.wT[c*n:(c+1)*n])
 	}
 }
 

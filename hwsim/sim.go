@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/signmat"
 )
 
 // Sim is the functional, bit-exact simulation of a packed model on a
@@ -34,6 +35,7 @@ type Sim struct {
 	a, fa   int
 	ib, fi  int
 	inFrac  int
+	output  outputLayer // EvalTokens' logits
 	// AccOverflowPossible is set when the worst case |x.W| of some layer
 	// exceeds acc_bits: the simulator then saturates the finished sum
 	// (an accumulator with guard bits), which may differ from a design
@@ -52,6 +54,10 @@ type simMat struct {
 	unit float64
 	// one-hot gather: ints or signs by input row (K*M)
 	rowVals []int64
+	// signs holds sign weights for signmat's exact int32 kernels when they
+	// run on this CPU (signmat.Accelerated) and no sum can leave int32;
+	// otherwise pos/neg and the 256-entry subset-sum tables are used.
+	signs *signmat.Matrix
 }
 
 type simLayer struct {
@@ -85,6 +91,7 @@ func NewSim(cfg Config, m *packed.Model) (*Sim, error) {
 	}
 	d := cfg.Datapath
 	s := &Sim{cfg: cfg, model: m, a: d.ActBits, fa: d.ActBits - 1, ib: d.InternalBits, fi: d.InternalFrac, inFrac: d.InputFrac}
+	s.output = newOutputLayer(m)
 	s.sig = newNonlinTable(&cfg, sigmoid)
 	s.th = newNonlinTable(&cfg, math.Tanh)
 	for i := range m.Layers {
@@ -171,7 +178,8 @@ func quantVec(v []float32, frac, bits int) []int64 {
 }
 
 // compileMat lays a K x M (row-major, input-major) matrix out output-major:
-// bit masks for sign weights, integers for quantized float weights.
+// bit masks (or a signmat.Matrix) for sign weights, integers for quantized
+// float weights. Inputs are act_bits integers.
 func (s *Sim) compileMat(L *packed.Layer, sign []int8, fl []float32, K int, gather bool) (simMat, error) {
 	M := L.Cell.Gates() * L.Hidden
 	mt := simMat{K: K, M: M, nw: (K + 63) / 64, unit: 1}
@@ -211,6 +219,16 @@ func (s *Sim) compileMat(L *packed.Layer, sign []int8, fl []float32, K int, gath
 		return mt, nil
 	}
 	mt.tern = L.Weights == packed.Ternary
+	if signmat.Accelerated {
+		sm, err := signmat.New(K, M, sign, mt.tern)
+		if err != nil {
+			return mt, err
+		}
+		if sm.Int32Safe(int64(1) << (s.a - 1)) {
+			mt.signs = sm
+			return mt, nil
+		}
+	}
 	mt.pos = make([]uint64, M*mt.nw)
 	if mt.tern {
 		mt.neg = make([]uint64, M*mt.nw)
@@ -248,10 +266,12 @@ type State struct {
 	h, c   [][]int64
 	x      []int64 // quantized input (dense)
 	tables [][256]int32
-	accX   []int64
-	accH   []int64
-	preX   []int64
-	preH   []int64
+	// int32 buffers of the signmat kernels: input, output, scratch
+	in32, out32, scratch32 []int32
+	accX                   []int64
+	accH                   []int64
+	preX                   []int64
+	preH                   []int64
 }
 
 // NewState returns a stream at t = 0 with the initial states H0, C0.
@@ -266,6 +286,15 @@ func (s *Sim) NewState() *State {
 	}
 	st.x = make([]int64, maxK)
 	st.tables = make([][256]int32, ((maxK+63)/64)*8)
+	scratch := 0
+	for _, l := range s.layers {
+		for _, mt := range []*simMat{&l.wx, &l.wh} {
+			if mt.signs != nil {
+				scratch = max(scratch, mt.signs.ScratchLen())
+			}
+		}
+	}
+	st.in32, st.out32, st.scratch32 = make([]int32, maxK), make([]int32, maxM), make([]int32, scratch)
 	st.accX, st.accH = make([]int64, maxM), make([]int64, maxM)
 	st.preX, st.preH = make([]int64, maxM), make([]int64, maxM)
 	st.Reset()
@@ -346,7 +375,7 @@ func (st *State) step(tok int, dense []float32) {
 		accX := st.accX[:M]
 		switch {
 		case l.oneHot:
-			copy(accX, l.wx.rowVals[tok*M:(tok+1)*M])
+			accX = l.wx.rowVals[tok*M : (tok+1)*M] // read-only: fold only reads it
 		default:
 			var in []int64
 			if li == 0 {
@@ -366,26 +395,28 @@ func (st *State) step(tok int, dense []float32) {
 		fold(preX, accX, l.foldX[sIdx], l.shiftX[sIdx], s.fi, s.ib)
 		fold(preH, accH, l.foldH[sIdx], l.shiftH[sIdx], s.fi, s.ib)
 		h := st.h[li]
-		fa, ib, a := s.fa, s.ib, s.a
+		ib, a := newSatRange(s.ib), newSatRange(s.a)
+		rFa := newRounder(s.fa) // products of two a-bit fractions back to a bits
 		if l.cell == packed.LSTM {
 			c := st.c[li]
 			fc, sc := l.foldC[sIdx], l.shiftC[sIdx]
+			rIG, rC := newRounder(2*s.fa-s.fi), newRounder(fc.E)
 			for k := 0; k < n; k++ {
-				g := s.th.eval(satBits(preX[k]+preH[k], ib))
-				f := s.sig.eval(satBits(preX[n+k]+preH[n+k], ib))
-				i := s.sig.eval(satBits(preX[2*n+k]+preH[2*n+k], ib))
-				o := s.sig.eval(satBits(preX[3*n+k]+preH[3*n+k], ib))
-				ck := satBits(rshiftRound(f*c[k], fa)+rshiftRound(i*g, 2*fa-s.fi), ib)
+				g := s.th.eval(ib.clamp(preX[k] + preH[k]))
+				f := s.sig.eval(ib.clamp(preX[n+k] + preH[n+k]))
+				i := s.sig.eval(ib.clamp(preX[2*n+k] + preH[2*n+k]))
+				o := s.sig.eval(ib.clamp(preX[3*n+k] + preH[3*n+k]))
+				ck := ib.clamp(rFa.apply(f*c[k]) + rIG.apply(i*g))
 				c[k] = ck
-				cn := satBits(rshiftRound(fc.M[k]*ck, fc.E)+sc[k], ib)
-				h[k] = satBits(rshiftRound(o*s.th.eval(cn), fa), a)
+				cn := ib.clamp(rC.apply(fc.M[k]*ck) + sc[k])
+				h[k] = a.clamp(rFa.apply(o * s.th.eval(cn)))
 			}
 		} else {
 			for k := 0; k < n; k++ {
-				r := s.sig.eval(satBits(preX[k]+preH[k], ib))
-				z := s.sig.eval(satBits(preX[n+k]+preH[n+k], ib))
-				m := s.th.eval(satBits(preX[2*n+k]+rshiftRound(r*preH[2*n+k], fa), ib))
-				h[k] = satBits(m+rshiftRound(z*(h[k]-m), fa), a)
+				r := s.sig.eval(ib.clamp(preX[k] + preH[k]))
+				z := s.sig.eval(ib.clamp(preX[n+k] + preH[n+k]))
+				m := s.th.eval(ib.clamp(preX[2*n+k] + rFa.apply(r*preH[2*n+k])))
+				h[k] = a.clamp(m + rFa.apply(z*(h[k]-m)))
 			}
 		}
 	}
@@ -395,8 +426,16 @@ func (st *State) step(tok int, dense []float32) {
 // fold computes pre[j] = sat(round(M[j]*acc[j] * 2^(fi-E)) + B[j]).
 func fold(pre, acc []int64, b bfp, shift []int64, fi, ib int) {
 	sh := b.E - fi
+	pre, shift, mant := pre[:len(acc)], shift[:len(acc)], b.M[:len(acc)]
+	if sh <= 0 || sh > 62 { // rare: exact left shift or underflow
+		for j, v := range acc {
+			pre[j] = satBits(rshiftRound(mant[j]*v, sh)+shift[j], ib)
+		}
+		return
+	}
+	half, ush, r := int64(1)<<(sh-1), uint(sh)&63, newSatRange(ib) // the common case, branch-free
 	for j, v := range acc {
-		pre[j] = satBits(rshiftRound(b.M[j]*v, sh)+shift[j], ib)
+		pre[j] = r.clamp((mant[j]*v+half)>>ush + shift[j])
 	}
 }
 
@@ -413,6 +452,17 @@ func (st *State) matVec(mt *simMat, in []int64, acc []int64) {
 				sum += w * in[k]
 			}
 			acc[j] = satBits(sum, accBits)
+		}
+		return
+	}
+	if mt.signs != nil { // exact: compileMat checked that no sum leaves int32
+		in32, out32 := st.in32[:len(in)], st.out32[:len(acc)]
+		for k, v := range in {
+			in32[k] = int32(v)
+		}
+		mt.signs.MulInt32(in32, out32, st.scratch32)
+		for j, v := range out32 {
+			acc[j] = satBits(int64(v), accBits)
 		}
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/signmat"
 )
 
 // hiPrecision returns a design with wide formats, whose output should track
@@ -96,4 +97,76 @@ func dotPlanes(planes []uint64, mask []uint64, a int) int64 {
 		sum += int64(cnt[p]) << p
 	}
 	return sum - int64(cnt[a-1])<<(a-1)
+}
+
+// TestSignKernelPathsBitExact runs the same models through the simulator
+// twice, with signmat's int32 kernels and with the portable 256-entry
+// subset-sum tables, and requires identical integer states at every step:
+// the fast path changes the speed of the simulation, never its arithmetic.
+func TestSignKernelPathsBitExact(t *testing.T) {
+	if !signmat.Accelerated {
+		t.Skip("signmat's AVX2 kernels do not run on this CPU; only the portable path exists")
+	}
+	for _, tc := range []struct {
+		name    string
+		spec    RandomSpec
+		design  WeightFormat
+		wbits   int
+		actBits int
+	}{
+		{"lstm-binary-onehot-a8", RandomSpec{Seed: 11, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 11, Hidden: 70, Steps: 5}, Binary, 1, 8},
+		{"lstm-ternary-2layers-a12", RandomSpec{Seed: 12, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, In: 9, Hidden: 65, Layers: 2, Steps: 3}, Ternary, 2, 12},
+		{"gru-binary-dense-a16", RandomSpec{Seed: 13, Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, In: 37, Hidden: 40, Steps: 4}, Binary, 1, 16},
+		{"lstm-ternary-dense-a24-falls-back", RandomSpec{Seed: 14, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.Dense, In: 300, Hidden: 200, Steps: 2}, Ternary, 2, 24},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := RandomModel(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := hiPrecision(tc.design, tc.wbits)
+			cfg.Datapath.ActBits = tc.actBits
+			cfg.Datapath.InputFrac = tc.actBits - 2
+			var states [2]*State
+			for i, accel := range []bool{true, false} {
+				signmat.Accelerated = accel
+				sim, err := NewSim(cfg, m)
+				signmat.Accelerated = true
+				if err != nil {
+					t.Fatal(err)
+				}
+				uses := sim.layers[0].wh.signs != nil
+				if want := accel && tc.actBits < 24; uses != want {
+					t.Fatalf("accelerated=%v act_bits=%d: signmat path used = %v, want %v", accel, tc.actBits, uses, want)
+				}
+				states[i] = sim.NewState()
+			}
+			rng := rand.New(rand.NewPCG(5, 5))
+			for step := range 30 {
+				tok := rng.IntN(tc.spec.In)
+				x := make([]float32, tc.spec.In)
+				for i := range x {
+					x[i] = float32(2*rng.Float64() - 1)
+				}
+				for _, st := range states {
+					if m.Input == packed.Dense {
+						err = st.StepDense(x)
+					} else {
+						err = st.StepToken(tok)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				for li := range m.Layers {
+					fast, slow := states[0].H(li), states[1].H(li)
+					for k := range fast {
+						if fast[k] != slow[k] || (states[0].C(li) != nil && states[0].C(li)[k] != states[1].C(li)[k]) {
+							t.Fatalf("step %d layer %d unit %d: signmat h=%d, tables h=%d", step, li, k, fast[k], slow[k])
+						}
+					}
+				}
+			}
+		})
+	}
 }
