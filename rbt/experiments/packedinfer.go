@@ -65,7 +65,8 @@ type PackedModelResult struct {
 // SpeedRow is one measured inference path.
 type SpeedRow struct {
 	Hidden      int
-	Path        string // "float32 reference", "packed binary", "packed ternary"
+	Path        string // "float32 reference", "packed binary", "packed ternary", ... "(portable Go)"
+	Kernel      string // the code that ran (packed.Kernel.Implementation)
 	NsPerStep   float64
 	StepsPerSec float64
 	WeightBytes int64
@@ -191,9 +192,10 @@ func gomlxCharBPC(ctx context.Context, store *model.Store, lm models.CharLM, tex
 }
 
 // MeasureStepSpeed times one LSTM step at batch 1 (dense input of width
-// hidden, the issue's benchmark shape) for the float32 reference and the
-// packed binary and ternary kernels on random models, keeping the best of 3
-// repetitions of steps steps each. It is a measurement, not a benchmark
+// hidden, the issue's benchmark shape) for the float32 reference, the packed
+// binary and ternary kernels (KernelLUT: AVX2 assembly where the CPU has it)
+// and the same in portable Go (KernelLUTPortable), on random models, keeping
+// the best of 3 repetitions of steps steps each. It is a measurement, not a benchmark
 // harness: `go test -bench` in rbt/packed gives the same figures with
 // statistics.
 func MeasureStepSpeed(hidden, steps int) ([]SpeedRow, error) {
@@ -205,6 +207,8 @@ func MeasureStepSpeed(hidden, steps int) ([]SpeedRow, error) {
 		{"float32 reference", packed.Float32, packed.KernelFloat32},
 		{"packed binary", packed.Binary, packed.KernelLUT},
 		{"packed ternary", packed.Ternary, packed.KernelLUT},
+		{"packed binary (portable Go)", packed.Binary, packed.KernelLUTPortable},
+		{"packed ternary (portable Go)", packed.Ternary, packed.KernelLUTPortable},
 	}
 	var rows []SpeedRow
 	for _, p := range paths {
@@ -232,7 +236,7 @@ func MeasureStepSpeed(hidden, steps int) ([]SpeedRow, error) {
 			}
 			best = min(best, float64(time.Since(start).Nanoseconds())/float64(steps))
 		}
-		rows = append(rows, SpeedRow{Hidden: hidden, Path: p.name, NsPerStep: best, StepsPerSec: 1e9 / best, WeightBytes: e.WeightBytes()})
+		rows = append(rows, SpeedRow{Hidden: hidden, Path: p.name, Kernel: p.kernel.Implementation(), NsPerStep: best, StepsPerSec: 1e9 / best, WeightBytes: e.WeightBytes()})
 	}
 	for i := range rows {
 		rows[i].Speedup = rows[0].NsPerStep / rows[i].NsPerStep
@@ -252,9 +256,9 @@ func (r *PackedResult) Tables() (models, speed report.Table) {
 			fmt.Sprintf("%.1fx", float64(m.Memory.Float32Bytes)/float64(m.Memory.PackedBytes)), fmt.Sprint(m.Memory.FileBytes),
 			fmt.Sprintf("%.4f", m.BPCGoMLX), fmt.Sprintf("%.4f", m.BPCEngine), fmt.Sprintf("%.4f", m.BPCFloatRef), src})
 	}
-	speed = report.Table{Header: []string{"hidden", "path", "ns/step", "steps/s", "weight bytes", "speed-up vs float32", "source"}}
+	speed = report.Table{Header: []string{"hidden", "path", "kernel", "ns/step", "steps/s", "weight bytes", "speed-up vs float32", "source"}}
 	for _, s := range r.Speed {
-		speed.Rows = append(speed.Rows, []string{fmt.Sprint(s.Hidden), s.Path, fmt.Sprintf("%.0f", s.NsPerStep),
+		speed.Rows = append(speed.Rows, []string{fmt.Sprint(s.Hidden), s.Path, s.Kernel, fmt.Sprintf("%.0f", s.NsPerStep),
 			fmt.Sprintf("%.0f", s.StepsPerSec), fmt.Sprint(s.WeightBytes), fmt.Sprintf("%.2fx", s.Speedup), src})
 	}
 	return models, speed

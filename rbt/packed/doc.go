@@ -17,9 +17,12 @@
 //
 // # Engine
 //
-// NewEngine packs the weights into bit planes and multiplies them with
-// lookup tables over groups of 8 (binary) or 5 (ternary) inputs: every
-// product is additions only (kernels.go explains the layout). An Engine is
+// NewEngine packs the weights and multiplies them with lookup tables over
+// groups of inputs: every product is additions only. On amd64 with AVX2 it
+// uses package signmat (8-entry tables over 3 inputs, eight columns per
+// VPERMPS; 1.07 bits per binary weight, 2.13 per ternary weight); elsewhere,
+// or with KernelLUTPortable, pure-Go bit planes with tables over 8 (binary)
+// or 5 (ternary, base 3) inputs (kernels.go explains the layout). An Engine is
 // read-only; each stream of sequences has its own State (h, c per layer and
 // the step index T, which picks the per-time-step statistics):
 //

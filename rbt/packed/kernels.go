@@ -6,7 +6,9 @@ import "github.com/rbt-project/rbt/rbt/signmat"
 // matrix W (rows = inputs, cols = G*n gate units) and one input row x, or
 // selects row tok of W (one-hot input).
 //
-// The packed kernels never multiply. They use lookup tables over groups of
+// The packed kernels never multiply. On CPUs with AVX2, KernelLUT uses
+// signProduct (package signmat: 3-input tables, eight columns per permute
+// instruction). The portable kernels below use lookup tables over groups of
 // inputs (the "four Russians" trick): for a group of 8 consecutive inputs
 // x[8g..8g+7], a 256-entry table holds, for every sign pattern b, the sum
 // sum_k (bit k of b ? +x_k : -x_k). The weights are stored transposed into

@@ -70,7 +70,7 @@ func printInspect(w io.Writer, name string, fileSize int64, m *packed.Model) err
 	fmt.Fprintf(w, "weights     %d recurrent weights (Wx, Wh)\n", mem.Weights)
 	fmt.Fprintf(w, "  float32   %12d bytes\n", mem.Float32Bytes)
 	fmt.Fprintf(w, "  in file   %12d bytes (%s smaller)\n", mem.FileWeightBytes, ratio(mem.Float32Bytes, mem.FileWeightBytes))
-	fmt.Fprintf(w, "  in engine %12d bytes (%s smaller, kernel %s)\n", e.WeightBytes(), ratio(mem.Float32Bytes, e.WeightBytes()), e.Kernel())
+	fmt.Fprintf(w, "  in engine %12d bytes (%s smaller, kernel %s: %s)\n", e.WeightBytes(), ratio(mem.Float32Bytes, e.WeightBytes()), e.Kernel(), e.Kernel().Implementation())
 	fmt.Fprintf(w, "other       %12d bytes float32 (folded BN, initial states, embedding, output layer)\n", mem.OtherBytes)
 	fmt.Fprintf(w, "resident    %12d bytes engine + %d bytes state (batch 1)\n", e.ResidentBytes(), e.StateBytes(1))
 	fmt.Fprintf(w, "as float32  %12d bytes for the same model with float32 weights (%s the resident size)\n",
