@@ -43,3 +43,19 @@ func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }
 
 // tanh32 is 1 - 2/(e^(2x)+1) (absolute error about 1e-7).
 func tanh32(x float32) float32 { return 1 - 2/(exp32(2*x)+1) }
+
+// sigmoidSlice sets x[i] = sigmoid32(x[i]), eight at a time with AVX2
+// (bit-identical to the scalar function).
+func sigmoidSlice(x []float32) {
+	for i := activate8(x, -1, 0, 1); i < len(x); i++ {
+		x[i] = sigmoid32(x[i])
+	}
+}
+
+// tanhSlice sets x[i] = tanh32(x[i]), eight at a time with AVX2
+// (bit-identical to the scalar function).
+func tanhSlice(x []float32) {
+	for i := activate8(x, 2, 1, -2); i < len(x); i++ {
+		x[i] = tanh32(x[i])
+	}
+}
