@@ -76,3 +76,44 @@ func benchStep(b *testing.B, cell CellKind, w WeightKind, k Kernel, n, batch int
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 	b.ReportMetric(float64(e.WeightBytes()), "weightB")
 }
+
+// BenchmarkCharLM scores characters with the PTB-char model's shape (one-hot
+// input of 50 symbols, one LSTM layer of 1000 units, 50-way output layer):
+// one StepTokens and one Logits per character, batch 1. chars/s is the
+// figure to compare:
+//
+//	go test ./rbt/packed -run '^$' -bench CharLM
+func BenchmarkCharLM(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		w      WeightKind
+		kernel Kernel
+	}{
+		{"binary-lut", Binary, KernelLUT},
+		{"ternary-lut", Ternary, KernelLUT},
+		{"binary-lutportable", Binary, KernelLUTPortable},
+		{"float32-reference", Binary, KernelFloat32},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m, err := RandomModel(RandomSpec{Cell: LSTM, Weights: c.w, Input: OneHot, Vocab: 50, Hidden: []int{1000}, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := NewEngineKernel(m, c.kernel)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, logits, tok := e.NewState(1), make([]float32, e.Classes()), []int{0}
+			for i := 0; b.Loop(); i++ {
+				tok[0] = i * 7 % 50
+				if err := e.StepTokens(s, tok); err != nil {
+					b.Fatal(err)
+				}
+				if err := e.Logits(s, logits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "chars/s")
+		})
+	}
+}
