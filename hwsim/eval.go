@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rbt-project/rbt/rbt/packed"
@@ -24,7 +25,14 @@ type EvalOptions struct {
 	// reports its BPC and the largest |h_fixed - h_float| (slow: a float
 	// matrix-vector product per step).
 	Reference bool
+	// Progress, if set, is called with the predictions done so far and the
+	// total, every few thousand steps and once at the end. It is called from
+	// the worker goroutines and must be safe for concurrent use.
+	Progress func(done, total int64)
 }
+
+// progressEvery is how many steps a worker takes between Progress calls.
+const progressEvery = 4096
 
 // Eval is the result of a functional evaluation.
 type Eval struct {
@@ -72,6 +80,12 @@ func (s *Sim) EvalTokens(tokens []int, opt EvalOptions) (Eval, error) {
 	}
 	workers = max(1, min(workers, windows))
 	start := time.Now()
+	var done atomic.Int64
+	progress := func(k int64) {
+		if opt.Progress != nil && k > 0 {
+			opt.Progress(done.Add(k), int64(n))
+		}
+	}
 	type part struct {
 		bits, refBits, maxDH float64
 		err                  error
@@ -94,6 +108,8 @@ func (s *Sim) EvalTokens(tokens []int, opt EvalOptions) (Eval, error) {
 			last := len(m.Layers) - 1
 			logits := make([]float64, m.Classes)
 			hf := make([]float64, 0, m.Layers[last].Hidden)
+			var pending int64 // steps not yet reported to Progress
+			defer func() { progress(pending) }()
 			for win := w * windows / workers; win < (w+1)*windows/workers; win++ {
 				st.Reset()
 				if ref != nil {
@@ -102,6 +118,10 @@ func (s *Sim) EvalTokens(tokens []int, opt EvalOptions) (Eval, error) {
 				for i := win * seg; i < min((win+1)*seg, n); i++ {
 					if p.err = st.StepToken(tokens[i]); p.err != nil {
 						return
+					}
+					if pending++; pending == progressEvery {
+						progress(pending)
+						pending = 0
 					}
 					hf = st.HFloat(hf[:0], last)
 					s.output.logits(hf, logits)

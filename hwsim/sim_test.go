@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/rbt-project/rbt/rbt/packed"
@@ -168,5 +169,37 @@ func TestSignKernelPathsBitExact(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEvalProgress checks that EvalTokens reports progress from its workers
+// and ends at the total.
+func TestEvalProgress(t *testing.T) {
+	m, err := RandomModel(RandomSpec{Seed: 3, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 20, Hidden: 16, Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := NewSim(MustExampleConfig("binary"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks := make([]int, 3*progressEvery)
+	for i := range toks {
+		toks[i] = i * 7 % 20
+	}
+	var mu sync.Mutex
+	var calls int
+	var last, total int64
+	_, err = sim.EvalTokens(toks, EvalOptions{Segment: 100, Workers: 2, Progress: func(done, tot int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		last, total = max(last, done), tot
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(toks) - 1); last != want || total != want || calls < 3 {
+		t.Fatalf("progress: %d calls, last %d of %d, want >= 3 calls ending at %d", calls, last, total, want)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/rbt-project/rbt/hwsim"
 	"github.com/rbt-project/rbt/hwsim/hwplot"
@@ -110,7 +112,7 @@ func runHWSim(args []string) error {
 				fmt.Fprintf(os.Stderr, "rbt hwsim: no functional run on %q: %v\n", c.Name, err)
 				continue
 			}
-			ev, err := sim.EvalTokens(toks, hwsim.EvalOptions{Segment: *window})
+			ev, err := sim.EvalTokens(toks, hwsim.EvalOptions{Segment: *window, Progress: progressLine(os.Stderr, "rbt hwsim: "+c.Name)})
 			if err != nil {
 				return err
 			}
@@ -174,4 +176,27 @@ func writeHWSimOut(path string, f func(io.Writer) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return fh.Close()
+}
+
+// progressLine returns an EvalOptions.Progress that rewrites one line on w
+// at most once a second: characters done, rate and time left.
+func progressLine(w io.Writer, label string) func(done, total int64) {
+	var mu sync.Mutex
+	start := time.Now()
+	var last time.Time
+	return func(done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if done < total && now.Sub(last) < time.Second {
+			return
+		}
+		last = now
+		rate := float64(done) / now.Sub(start).Seconds()
+		eta := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+		fmt.Fprintf(w, "\r%s: %d/%d characters (%.1f%%), %.0f steps/s simulated, %v left   ", label, done, total, 100*float64(done)/float64(total), rate, eta)
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
 }
