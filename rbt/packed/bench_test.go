@@ -6,6 +6,20 @@ import (
 	"testing"
 )
 
+// benchKernels are the weight kinds and kernels the step benchmarks compare.
+var benchKernels = []struct {
+	name   string
+	w      WeightKind
+	kernel Kernel
+}{
+	{"binary-lut", Binary, KernelLUT},
+	{"ternary-lut", Ternary, KernelLUT},
+	{"binary-lutportable", Binary, KernelLUTPortable},
+	{"ternary-lutbase3", Ternary, KernelLUTPortable},
+	{"ternary-lut2bit", Ternary, KernelLUT2Bit},
+	{"float32-reference", Binary, KernelFloat32},
+}
+
 // BenchmarkLSTMStep times one LSTM step (both products, gates, state update;
 // no output layer) at batch 1 with dense input of width = hidden, the shape of
 // the paper's PTB-char model (1000) and a small one (256), for every kernel:
@@ -15,18 +29,7 @@ import (
 // Custom metrics: steps/s, and weightB = resident bytes of Wx and Wh.
 func BenchmarkLSTMStep(b *testing.B) {
 	for _, n := range []int{1000, 256} {
-		for _, c := range []struct {
-			name   string
-			w      WeightKind
-			kernel Kernel
-		}{
-			{"binary-lut", Binary, KernelLUT},
-			{"ternary-lut", Ternary, KernelLUT},
-			{"binary-lutportable", Binary, KernelLUTPortable},
-			{"ternary-lutbase3", Ternary, KernelLUTPortable},
-			{"ternary-lut2bit", Ternary, KernelLUT2Bit},
-			{"float32-reference", Binary, KernelFloat32},
-		} {
+		for _, c := range benchKernels {
 			b.Run(fmt.Sprintf("h%d/%s", n, c.name), func(b *testing.B) {
 				benchStep(b, LSTM, c.w, c.kernel, n, 1)
 			})
@@ -84,16 +87,7 @@ func benchStep(b *testing.B, cell CellKind, w WeightKind, k Kernel, n, batch int
 //
 //	go test ./rbt/packed -run '^$' -bench CharLM
 func BenchmarkCharLM(b *testing.B) {
-	for _, c := range []struct {
-		name   string
-		w      WeightKind
-		kernel Kernel
-	}{
-		{"binary-lut", Binary, KernelLUT},
-		{"ternary-lut", Ternary, KernelLUT},
-		{"binary-lutportable", Binary, KernelLUTPortable},
-		{"float32-reference", Binary, KernelFloat32},
-	} {
+	for _, c := range benchKernels {
 		b.Run(c.name, func(b *testing.B) {
 			m, err := RandomModel(RandomSpec{Cell: LSTM, Weights: c.w, Input: OneHot, Vocab: 50, Hidden: []int{1000}, Seed: 1})
 			if err != nil {

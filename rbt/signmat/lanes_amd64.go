@@ -14,19 +14,21 @@ func lanesFloat32AVX2(code *uint32, tables *float32, out *float32, blocks, words
 func lanesInt32AVX2(code *uint32, tables *int32, out *int32, blocks, words int)
 
 func lanesFloat32(code []uint32, tables, out []float32, blocks, words int) {
-	if !Accelerated {
-		lanesGo(code, tables, out, blocks, words)
-		return
-	}
-	_, _, _ = code[blocks*words*lanes-1], tables[words*wordTables-1], out[blocks*lanes-1]
-	lanesFloat32AVX2(&code[0], &tables[0], &out[0], blocks, words)
+	lanesAVX2(code, tables, out, blocks, words, lanesFloat32AVX2)
 }
 
 func lanesInt32(code []uint32, tables, out []int32, blocks, words int) {
+	lanesAVX2(code, tables, out, blocks, words, lanesInt32AVX2)
+}
+
+// lanesAVX2 checks the slices' lengths (the assembly reads and writes
+// blocks*words*8 codes, words*80 table entries and blocks*8 outputs) and
+// runs kernel, or lanesGo without AVX2.
+func lanesAVX2[T number](code []uint32, tables, out []T, blocks, words int, kernel func(*uint32, *T, *T, int, int)) {
 	if !Accelerated {
 		lanesGo(code, tables, out, blocks, words)
 		return
 	}
 	_, _, _ = code[blocks*words*lanes-1], tables[words*wordTables-1], out[blocks*lanes-1]
-	lanesInt32AVX2(&code[0], &tables[0], &out[0], blocks, words)
+	kernel(&code[0], &tables[0], &out[0], blocks, words)
 }
