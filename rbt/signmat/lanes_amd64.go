@@ -5,6 +5,8 @@ package signmat
 import "golang.org/x/sys/cpu"
 
 // Accelerated reports whether the AVX2 kernels run (amd64 with AVX2).
+// Setting it to false forces the portable loop, as the tests do; packages
+// that choose a layout from it (packed, hwsim) read it when they build.
 var Accelerated = cpu.X86.HasAVX2
 
 //go:noescape
