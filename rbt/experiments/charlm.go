@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -92,19 +91,7 @@ func LookupCharLMModel(name string) (CharLMModel, error) {
 
 // Precision is the storage precision of the model's quantized matrices, for
 // the weight-memory column (package summary).
-func (m CharLMModel) Precision() summary.Precision {
-	q := quant.MustLookup(m.Quantizer)
-	switch {
-	case q.Bits >= 32:
-		return summary.Float32
-	case q.Bits == 1:
-		return summary.Binary
-	case q.Bits == 2 && q.Kind == packed.Ternary:
-		return summary.Ternary
-	default:
-		return summary.KBit(q.Bits)
-	}
-}
+func (m CharLMModel) Precision() summary.Precision { return quantizerPrecision(m.Quantizer) }
 
 // CharLMConfig is the setting of one char-LM experiment (one corpus).
 type CharLMConfig struct {
@@ -561,11 +548,7 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Char
 	run.EvalSeconds = time.Since(start).Seconds()
 	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
 	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
-	vocab := make([]string, data.Corpus.NumSymbols())
-	for i, r := range data.Corpus.Symbols {
-		vocab[i] = string(r)
-	}
-	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, vocab)
+	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, runeStrings(data.Corpus.Symbols))
 	if err != nil {
 		return nil, fmt.Errorf("experiments: %s: export: %w", m.Name, err)
 	}
@@ -603,14 +586,11 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "rbt-charlm-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := runDir(dir, "rbt-charlm-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	res := &CharLMResult{Config: cfg, Data: data}
 	start := time.Now()
 	for i, name := range cfg.Models {

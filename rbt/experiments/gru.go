@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -290,11 +289,7 @@ func TrainGRUCharLM(ctx context.Context, cfg GRUConfig, corpus *datasets.CharCor
 	}
 	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
 	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
-	vocab := make([]string, corpus.NumSymbols())
-	for i, r := range corpus.Symbols {
-		vocab[i] = string(r)
-	}
-	run.Packed, err = models.ExportCharLM(be, store, model.RootScopePath, vocab)
+	run.Packed, err = models.ExportCharLM(be, store, model.RootScopePath, runeStrings(corpus.Symbols))
 	if err != nil {
 		return nil, fmt.Errorf("experiments: GRU %s: export: %w", m.Name, err)
 	}
@@ -388,14 +383,11 @@ func RunGRU(ctx context.Context, cfg GRUConfig, corpus *datasets.CharCorpus, dir
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "rbt-gru-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := runDir(dir, "rbt-gru-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	res := &GRUResult{Config: cfg, Corpus: corpus.Name}
 	start := time.Now()
 	for i, m := range cfg.Models {

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gomlx/gomlx/ml/model"
-
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
@@ -151,9 +149,11 @@ func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, s
 
 	deploy := run.lm
 	deploy.Inference = recurrent.DeployMode
-	if r.BPCGoMLX, err = gomlxCharBPC(ctx, run.store, deploy, test, tc.SeqLen); err != nil {
+	totals, err := charBits(ctx, b, run.store, deploy, test, tc.SeqLen, 16)
+	if err != nil {
 		return nil, err
 	}
+	r.BPCGoMLX = totals.Mean()
 	tokens := make([]int, len(test))
 	for i, t := range test {
 		tokens[i] = int(t)
@@ -179,16 +179,6 @@ func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, s
 		return nil, err
 	}
 	return r, nil
-}
-
-// gomlxCharBPC scores text with the GoMLX graph of lm, in bits per character.
-func gomlxCharBPC(ctx context.Context, store *model.Store, lm models.CharLM, text []uint8, seqLen int) (float64, error) {
-	b, err := backend.New()
-	if err != nil {
-		return 0, err
-	}
-	totals, err := charBits(ctx, b, store, lm, text, seqLen, 16)
-	return totals.Mean(), err
 }
 
 // MeasureStepSpeed times one LSTM step at batch 1 (dense input of width

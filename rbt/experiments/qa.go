@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -166,18 +165,13 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	dir := cfg.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "rbt-qa-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := runDir(cfg.Dir, "rbt-qa-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	res := &QAResult{Config: cfg}
 	var corpus *datasets.QACorpus
-	var err error
 	if !cfg.ForceSynthetic {
 		corpus, err = datasets.LoadCNNQA()
 		if err != nil {
@@ -269,7 +263,7 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 		net := models.AttentiveReader{Vocab: vocab.Size(), Entities: datasets.QAEntities, Embedding: cfg.Embedding,
 			Hidden: cfg.Hidden, Attention: cfg.Attention, Quantizer: m.Quantizer, Normalization: m.Normalization,
 			MaxDocSteps: roundUp(maxDoc), MaxQuestionSteps: roundUp(maxQ)}
-		run, err := qaRun(b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(SeqMNISTModel{Name: m.Name}, false)), w)
+		run, err := qaRun(b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(m.Name, false)), w)
 		if err != nil {
 			return nil, err
 		}
@@ -362,15 +356,7 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	} else {
 		run.TestDeploy, run.TestCode = math.NaN(), math.NaN()
 	}
-	q := quant.MustLookup(m.Quantizer)
-	prec := summary.Float32
-	switch q.Bits {
-	case 1:
-		prec = summary.Binary
-	case 2:
-		prec = summary.Ternary
-	}
-	sum := summary.FromStore(m.Name, store, prec, quant.IsLatent)
+	sum := summary.FromStore(m.Name, store, quantizerPrecision(m.Quantizer), quant.IsLatent)
 	run.Weights, run.WeightBytes, run.FP32Bytes = sum.Weights(), sum.QuantizedBytes(), sum.Bytes(summary.Float32)
 	run.Total = time.Since(start)
 	fmt.Fprintf(w, "  test accuracy: deploy %.2f%%, code %.2f%%  (first step %.1fs, then %.0f ms/step; run %.0fs)\n",

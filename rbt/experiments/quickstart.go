@@ -5,6 +5,7 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -162,9 +163,9 @@ func quickstartText() (idText, error) {
 		return idText{"PTB characters (train split)", c.Train, runeStrings(c.Symbols)}, nil
 	}
 	// Fallback: real English text that every checkout has.
-	root, err := repoRoot()
-	if err != nil {
-		return idText{}, fmt.Errorf("quickstart: PTB characters not found and no README.md fallback: %w", err)
+	root, ok := datasets.RepoRoot()
+	if !ok {
+		return idText{}, errors.New("quickstart: PTB characters not found and no README.md fallback: no go.mod above the working directory")
 	}
 	data, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
@@ -190,21 +191,4 @@ func runeStrings(rs []rune) []string {
 		out[i] = string(r)
 	}
 	return out
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

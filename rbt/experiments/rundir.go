@@ -37,3 +37,16 @@ func checkRunSettings[T comparable](dir, file string, want T) error {
 	}
 	return nil
 }
+
+// runDir returns dir, or a fresh temporary directory (named after pattern)
+// and the function that removes it when dir is empty.
+func runDir(dir, pattern string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -265,6 +264,7 @@ type seqData struct {
 	n, steps int
 	pix      []float32 // n*steps
 	labels   []int32
+	raw      datasets.MNISTSplit // the n source images (a view, not a copy): the batcher's shuffling
 }
 
 func prepareSplit(s datasets.MNISTSplit, limit, side int, perm []int) seqData {
@@ -274,7 +274,8 @@ func prepareSplit(s datasets.MNISTSplit, limit, side int, perm []int) seqData {
 	}
 	k := 28 / side
 	steps := side * side
-	d := seqData{n: n, steps: steps, pix: make([]float32, n*steps), labels: make([]int32, n)}
+	d := seqData{n: n, steps: steps, pix: make([]float32, n*steps), labels: make([]int32, n),
+		raw: datasets.MNISTSplit{N: n, Images: s.Images[:n*784], Labels: s.Labels[:n]}}
 	img := make([]float32, steps)
 	for i := range n {
 		raw := s.Images[i*784 : (i+1)*784]
@@ -331,15 +332,11 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := cfg.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "rbt-seqmnist-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := runDir(cfg.Dir, "rbt-seqmnist-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	start := time.Now()
 	res := &SeqMNISTResult{Config: cfg}
 	for _, permuted := range cfg.Permuted {
@@ -351,7 +348,7 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 		va := prepareSplit(data.Valid, cfg.evalImages(cfg.ValidImages, data.Valid.N), cfg.Side, perm)
 		te := prepareSplit(data.Test, cfg.evalImages(cfg.TestImages, data.Test.N), cfg.Side, perm)
 		for _, m := range cfg.Models {
-			run, err := seqMNISTRun(b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m, permuted)), w)
+			run, err := seqMNISTRun(b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m.Name, permuted)), w)
 			if err != nil {
 				return nil, err
 			}
@@ -365,13 +362,13 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 	return res, nil
 }
 
-func runDirName(m SeqMNISTModel, permuted bool) string {
+func runDirName(name string, permuted bool) string {
 	s := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
 		}
 		return '-'
-	}, strings.ToLower(m.Name))
+	}, strings.ToLower(name))
 	if permuted {
 		s += "-perm"
 	}
@@ -386,12 +383,11 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
-	q := quant.MustLookup(m.Quantizer)
 	store := model.NewStore()
 	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
 	trainer := train.NewTrainer(b, store, net.Logits, models.ClassifierLoss, opt, nil, nil)
 
-	batcher, err := datasets.NewMNISTBatches(datasets.MNISTSplit{N: tr.n, Images: make([]uint8, tr.n*784), Labels: make([]uint8, tr.n)}, cfg.Batch, cfg.Seed).Done()
+	batcher, err := datasets.NewMNISTBatches(tr.raw, cfg.Batch, cfg.Seed).Done()
 	if err != nil {
 		return nil, fmt.Errorf("seqmnist: %w", err)
 	}
@@ -470,14 +466,7 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 	} else {
 		run.TestDeploy, run.TestCode = math.NaN(), math.NaN()
 	}
-	prec := summary.Float32
-	switch q.Bits {
-	case 1:
-		prec = summary.Binary
-	case 2:
-		prec = summary.Ternary
-	}
-	sum := summary.FromStore(run.Label(), store, prec, quant.IsLatent)
+	sum := summary.FromStore(run.Label(), store, quantizerPrecision(m.Quantizer), quant.IsLatent)
 	run.Weights = sum.Weights()
 	run.WeightBytes = sum.QuantizedBytes()
 	run.FP32Bytes = sum.Bytes(summary.Float32)

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -537,14 +536,11 @@ func RunWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCorpu
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "rbt-wordlm-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := runDir(dir, "rbt-wordlm-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	res := &WordLMResult{Config: cfg, Corpus: corpus.Name}
 	start := time.Now()
 	for i, name := range cfg.Models {
