@@ -72,18 +72,15 @@ type Engine struct {
 	kernel     Kernel
 	input      InputKind
 	vocab      []string
-	vocabSize  int // number of input tokens (0 for Dense)
-	inputWidth int // features per step for Dense input
-	embedding  []float32
-	embDim     int
+	vocabSize  int       // number of input tokens (0 for Dense)
+	inputWidth int       // features per step for Dense input
+	embedding  []float32 // vocabulary x Layers[0].Input (Embedding input)
 	layers     []engineLayer
 	output     *denseF32 // n_last x Classes
 	outputBias []float32
 	classes    int
 	lutLen     int
 	maxGN      int
-	task       string
-	meta       map[string]string
 }
 
 type engineLayer struct {
@@ -118,11 +115,8 @@ func NewEngineKernel(m *Model, k Kernel) (*Engine, error) {
 		vocabSize:  m.VocabSize(),
 		inputWidth: m.Layers[0].Input,
 		embedding:  m.Embedding,
-		embDim:     m.EmbeddingDim,
 		outputBias: m.OutputBias,
 		classes:    m.Classes,
-		task:       m.Task,
-		meta:       m.Meta,
 	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
@@ -218,8 +212,8 @@ type State struct {
 	Batch int
 	H, C  [][]float32
 
-	accX, accH, x, lut []float32
-	engine             *Engine
+	accX, accH, lut []float32
+	engine          *Engine
 }
 
 // NewState returns a state for batch sequences, set to the learned initial
@@ -239,7 +233,6 @@ func (e *Engine) NewState(batch int) *State {
 	}
 	s.accX = make([]float32, e.maxGN)
 	s.accH = make([]float32, e.maxGN)
-	s.x = make([]float32, max(e.embDim, 1))
 	s.lut = make([]float32, max(e.lutLen, 1))
 	s.Reset()
 	return s
@@ -267,7 +260,7 @@ func (e *Engine) StateBytes(batch int) int64 {
 			b += int64(batch * l.n)
 		}
 	}
-	b += int64(2*e.maxGN + max(e.embDim, 1) + max(e.lutLen, 1))
+	b += int64(2*e.maxGN + max(e.lutLen, 1))
 	return 4 * b
 }
 
@@ -332,7 +325,7 @@ func (e *Engine) step(s *State, tokens []int, x []float32) {
 			case e.input == OneHot:
 				l.wx.row(tokens[b], accX)
 			case e.input == Embedding:
-				l.wx.mul(e.embedding[tokens[b]*e.embDim:][:e.embDim], accX, s.lut)
+				l.wx.mul(e.embedding[tokens[b]*l.d:][:l.d], accX, s.lut) // EmbeddingDim = Input (Validate)
 			default:
 				l.wx.mul(x[b*l.d:][:l.d], accX, s.lut)
 			}

@@ -151,17 +151,23 @@ func EvaluateAccuracy(e *Engine, x []float32, labels []int, steps, batch int) (f
 	}
 	batch = max(batch, 1)
 	correct := 0
+	var s *State
+	var in, logits []float32
 	for lo := 0; lo < len(labels); lo += batch {
 		hi := min(lo+batch, len(labels))
-		s := e.NewState(hi - lo)
-		in := make([]float32, (hi-lo)*e.inputWidth)
+		if s == nil || s.Batch != hi-lo { // all batches but the last have the same size
+			s = e.NewState(hi - lo)
+			in = make([]float32, (hi-lo)*e.inputWidth)
+			logits = make([]float32, (hi-lo)*e.classes)
+		} else {
+			s.Reset()
+		}
 		for t := range steps {
 			for b := lo; b < hi; b++ {
 				copy(in[(b-lo)*e.inputWidth:], x[b*per+t*e.inputWidth:][:e.inputWidth])
 			}
 			e.step(s, nil, in)
 		}
-		logits := make([]float32, (hi-lo)*e.classes)
 		if err := e.Logits(s, logits); err != nil {
 			return 0, err
 		}

@@ -110,13 +110,7 @@ func Encode(w io.Writer, m *Model) error {
 	e.u32(len(m.Layers))
 	for i := range m.Layers {
 		l := &m.Layers[i]
-		code := uint8(codeFloat32)
-		switch l.Weights {
-		case Binary:
-			code = codeBits
-		case Ternary:
-			code = codeBase3
-		}
+		code, _ := weightCode(l.Weights)
 		body.Write([]byte{uint8(l.Cell), uint8(l.Weights), code, 0})
 		e.u32(l.Input)
 		e.u32(l.Hidden)
@@ -132,7 +126,7 @@ func Encode(w io.Writer, m *Model) error {
 			body.Write(packBase3(l.WxSign))
 			body.Write(packBase3(l.WhSign))
 		}
-		for _, a := range [][]float32{l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH, l.ScaleC, l.ShiftC, l.H0, l.C0} {
+		for _, a := range l.floats() {
 			e.f32s(a) // ScaleC, ShiftC, C0 are nil (nothing written) for GRU.
 		}
 	}
@@ -187,6 +181,19 @@ func packBits(w []int8) []byte {
 		}
 	}
 	return out
+}
+
+// weightCode is the file's weight code of a weight kind.
+func weightCode(w WeightKind) (uint8, bool) {
+	switch w {
+	case Float32:
+		return codeFloat32, true
+	case Binary:
+		return codeBits, true
+	case Ternary:
+		return codeBase3, true
+	}
+	return 0, false
 }
 
 // packBase3 codes {-1,0,+1} weights five per byte in base 3.
@@ -309,8 +316,7 @@ func decodeBody(body []byte) (*Model, error) {
 		if d.err == nil && !l.Cell.valid() {
 			d.fail("unknown cell kind %d", uint8(l.Cell))
 		}
-		wantCode := map[WeightKind]uint8{Float32: codeFloat32, Binary: codeBits, Ternary: codeBase3}
-		if c, ok := wantCode[l.Weights]; d.err == nil && (!ok || c != code) {
+		if c, ok := weightCode(l.Weights); d.err == nil && (!ok || c != code) {
 			d.fail("weight kind %d with weight code %d is not defined", uint8(l.Weights), code)
 		}
 		l.Input = d.dim("input size", false)

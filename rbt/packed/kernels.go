@@ -110,8 +110,7 @@ type planes struct {
 }
 
 func newPlanes(rows, cols, per int) planes {
-	g := (rows + per - 1) / per
-	g = (g + 3) / 4 * 4
+	g := int(padGroups(int64(rows), int64(per)))
 	return planes{rows: rows, cols: cols, per: per, groups: g, plane: make([]byte, g*cols)}
 }
 
@@ -321,10 +320,8 @@ func (p *tern2LUT) mul(x, acc []float32, lut []float32) {
 	clear(acc)
 	lut = lut[:512]
 	for g := 0; 2*g < p.groups; g += 2 { // two groups of 8 inputs (4 planes) per pass
-		lo := min(8*g, p.rows)
-		subsetTable((*[256]float32)(lut[0:256]), x[lo:min(lo+8, p.rows)])
-		lo = min(8*g+8, p.rows)
-		subsetTable((*[256]float32)(lut[256:512]), x[lo:min(lo+8, p.rows)])
+		subsetTable((*[256]float32)(lut[0:256]), p.xs(x, g))
+		subsetTable((*[256]float32)(lut[256:512]), p.xs(x, g+1))
 		q := p.plane[2*g*cols : (2*g+4)*cols]
 		lookupPlusMinus(acc, lut, q[:cols], q[cols:2*cols], q[2*cols:3*cols], q[3*cols:])
 	}

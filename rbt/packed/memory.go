@@ -33,21 +33,36 @@ func (m *Model) Memory() Memory {
 		r.Weights += w
 		r.Float32Bytes += 4 * w
 		r.PackedBytes += lutBytes(l.Weights, d, g*n) + lutBytes(l.Weights, n, g*n)
-		switch l.Weights {
-		case Float32:
-			r.FileWeightBytes += 4 * w
-		case Binary:
-			r.FileWeightBytes += (g*n*d+7)/8 + (g*n*n+7)/8
-		case Ternary:
-			r.FileWeightBytes += (g*n*d+4)/5 + (g*n*n+4)/5
-		}
-		for _, a := range [][]float32{l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH, l.ScaleC, l.ShiftC, l.H0, l.C0} {
+		r.FileWeightBytes += l.fileWeightBytes()
+		for _, a := range l.floats() {
 			r.OtherBytes += 4 * int64(len(a))
 		}
 	}
 	r.OtherBytes += 4 * int64(len(m.Embedding)+len(m.Output)+len(m.OutputBias))
 	r.FileBytes = EncodedSize(m)
 	return r
+}
+
+// fileWeightBytes is the size of l's Wx and Wh in the file: 4 bytes per
+// float32 weight, 8 binary or 5 ternary (base 3) weights per byte, each
+// matrix padded to a whole byte.
+func (l *Layer) fileWeightBytes() int64 {
+	g, n, d := int64(l.Cell.Gates()), int64(l.Hidden), int64(l.Input)
+	switch l.Weights {
+	case Float32:
+		return 4 * g * n * (d + n)
+	case Binary:
+		return (g*n*d+7)/8 + (g*n*n+7)/8
+	case Ternary:
+		return (g*n*d+4)/5 + (g*n*n+4)/5
+	}
+	return 0
+}
+
+// floats lists l's per-unit float32 arrays in file order (ScaleC, ShiftC and
+// C0 are nil for a GRU).
+func (l *Layer) floats() [][]float32 {
+	return [][]float32{l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH, l.ScaleC, l.ShiftC, l.H0, l.C0}
 }
 
 // lutBytes is the resident size of a rows x cols weight matrix of kind w
@@ -86,17 +101,8 @@ func EncodedSize(m *Model) int64 {
 	s += 4 + 4*int64(len(m.Embedding)) + 4
 	for i := range m.Layers {
 		l := &m.Layers[i]
-		s += 4 + 12
-		g, n, d := int64(l.Cell.Gates()), int64(l.Hidden), int64(l.Input)
-		switch l.Weights {
-		case Float32:
-			s += 4 * g * n * (d + n)
-		case Binary:
-			s += (g*n*d+7)/8 + (g*n*n+7)/8
-		case Ternary:
-			s += (g*n*d+4)/5 + (g*n*n+4)/5
-		}
-		for _, a := range [][]float32{l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH, l.ScaleC, l.ShiftC, l.H0, l.C0} {
+		s += 4 + 12 + l.fileWeightBytes()
+		for _, a := range l.floats() {
 			s += 4 * int64(len(a))
 		}
 	}

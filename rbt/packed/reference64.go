@@ -12,7 +12,8 @@ import (
 // Token models take tokens; Dense models take x (T x Input, row-major).
 // It returns the logits after every step, T x Classes.
 func Reference64(m *Model, tokens []int, x []float32) ([][]float64, error) {
-	if err := m.Validate(); err != nil {
+	s, err := NewStepper64(m) // validates m
+	if err != nil {
 		return nil, err
 	}
 	steps := len(tokens)
@@ -29,10 +30,6 @@ func Reference64(m *Model, tokens []int, x []float32) ([][]float64, error) {
 		if tok < 0 || tok >= m.VocabSize() {
 			return nil, fmt.Errorf("packed: Reference64: token %d at step %d out of range [0, %d)", tok, t, m.VocabSize())
 		}
-	}
-	s, err := NewStepper64(m)
-	if err != nil {
-		return nil, err
 	}
 	out := make([][]float64, steps)
 	for t := range steps {

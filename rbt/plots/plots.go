@@ -45,14 +45,21 @@ func (o Options) size() (vg.Length, vg.Length) {
 	return w, h
 }
 
-// Color returns the i-th color of a qualitative palette (cycling after 8).
-func Color(i int) color.Color {
+// dark2 is the qualitative palette of Color (nil if brewer lacks it).
+var dark2 = func() []color.Color {
 	p, err := brewer.GetPalette(brewer.TypeQualitative, "Dark2", 8)
 	if err != nil {
+		return nil
+	}
+	return p.Colors()
+}()
+
+// Color returns the i-th color of a qualitative palette (cycling after 8).
+func Color(i int) color.Color {
+	if len(dark2) == 0 {
 		return color.Black
 	}
-	cs := p.Colors()
-	return cs[i%len(cs)]
+	return dark2[i%len(dark2)]
 }
 
 func newPlot(o Options) *plot.Plot {
@@ -232,11 +239,11 @@ func Histograms(o Options, cols int, panels []Histogram) ([]byte, error) {
 		}
 		grid[i/cols][i%cols] = p
 	}
-	w, h := o.size()
-	if o.Width == 0 {
+	w, h := o.Width, o.Height
+	if w == 0 {
 		w = vg.Length(cols) * 3 * vg.Inch
 	}
-	if o.Height == 0 {
+	if h == 0 {
 		h = vg.Length(rows) * 2.6 * vg.Inch
 	}
 	return Grid("", grid, w, h)

@@ -40,10 +40,7 @@ func New(rows, cols int, signs []int8, ternary bool) (*Matrix, error) {
 	}
 	m := &Matrix{rows: rows, cols: cols, ternary: ternary, blocks: (cols + lanes - 1) / lanes}
 	m.halfWords = (rows + wordInputs - 1) / wordInputs
-	m.words = m.halfWords
-	if ternary {
-		m.words *= 2
-	}
+	m.words = wordsFor(rows, ternary)
 	m.code = make([]uint32, m.blocks*m.words*lanes)
 	for i := range rows {
 		k, bit := i/wordInputs, uint32(1)<<(i%wordInputs)
@@ -148,12 +145,10 @@ func fillTables[T number](m *Matrix, x, t []T) {
 		var x0, x1, x2 T
 		if i := groupInputs * g; i+2 < len(x) {
 			x0, x1, x2 = x[i], x[i+1], x[i+2]
-		} else {
-			for k, dst := range []*T{&x0, &x1, &x2} {
-				if i+k < len(x) {
-					*dst = x[i+k]
-				}
-			}
+		} else { // the last group: missing inputs count as 0
+			var xs [groupInputs]T
+			copy(xs[:], x[min(i, len(x)):])
+			x0, x1, x2 = xs[0], xs[1], xs[2]
 		}
 		tb := (*[tableLen]T)(half[g*tableLen:])
 		tb[0] = -x0 - x1 - x2
@@ -225,9 +220,15 @@ func lanesGo[T number](code []uint32, tables, out []T, blocks, words int) {
 
 // PackedBytes is Bytes of a rows x cols matrix, without building it.
 func PackedBytes(rows, cols int, ternary bool) int64 {
-	words := int64((rows + wordInputs - 1) / wordInputs)
+	return 4 * lanes * int64(wordsFor(rows, ternary)) * int64((cols+lanes-1)/lanes)
+}
+
+// wordsFor is the number of uint32 codes per column block: one per 30 rows,
+// twice for a ternary matrix (A then B).
+func wordsFor(rows int, ternary bool) int {
+	w := (rows + wordInputs - 1) / wordInputs
 	if ternary {
-		words *= 2
+		w *= 2
 	}
-	return 4 * lanes * words * int64((cols+lanes-1)/lanes)
+	return w
 }
