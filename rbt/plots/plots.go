@@ -246,7 +246,7 @@ func Histograms(o Options, cols int, panels []Histogram) ([]byte, error) {
 	if h == 0 {
 		h = vg.Length(rows) * 2.6 * vg.Inch
 	}
-	return Grid("", grid, w, h)
+	return Grid(o.Title, grid, w, h)
 }
 
 // Grid draws plots side by side (nil cells stay empty) on a w x h canvas,
