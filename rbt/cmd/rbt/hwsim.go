@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,17 +86,27 @@ func runHWSim(args []string) error {
 	}
 	var reports []hwsim.Report
 	var evals []hwsim.Eval
+	// Built on first use: one random model per weight kind, one workload per model.
+	randomModels := map[packed.WeightKind]*packed.Model{}
+	workloads := map[*packed.Model]hwsim.Workload{}
+	kindOf := map[hwsim.WeightFormat]packed.WeightKind{hwsim.Binary: packed.Binary, hwsim.Ternary: packed.Ternary, hwsim.Fixed: packed.Float32}
 	for _, c := range designs {
 		mm := m
 		if mm == nil { // a random model whose weights match the design
-			kind := map[hwsim.WeightFormat]packed.WeightKind{hwsim.Binary: packed.Binary, hwsim.Ternary: packed.Ternary, hwsim.Fixed: packed.Float32}[c.Weights]
-			if mm, err = hwsim.RandomModel(hwsim.RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: kind, Input: packed.OneHot, In: 50, Hidden: *hidden, Steps: 100}); err != nil {
-				return err
+			kind := kindOf[c.Weights]
+			if mm = randomModels[kind]; mm == nil {
+				if mm, err = hwsim.RandomModel(hwsim.RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: kind, Input: packed.OneHot, In: 50, Hidden: *hidden, Steps: 100}); err != nil {
+					return err
+				}
+				randomModels[kind] = mm
 			}
 		}
-		w, err := hwsim.WorkloadOf(mm.Task, mm)
-		if err != nil {
-			return err
+		w, ok := workloads[mm]
+		if !ok {
+			if w, err = hwsim.WorkloadOf(mm.Task, mm); err != nil {
+				return err
+			}
+			workloads[mm] = w
 		}
 		if (c.Weights == hwsim.Binary && mm.Layers[0].Weights != packed.Binary) || (c.Weights == hwsim.Ternary && mm.Layers[0].Weights == packed.Float32) {
 			fmt.Fprintf(os.Stderr, "rbt hwsim: skipping design %q: model has %v weights\n", c.Name, mm.Layers[0].Weights)
@@ -135,8 +146,9 @@ func runHWSim(args []string) error {
 		opt := hwsim.StudyOptions{Designs: designs}
 		if m != nil && len(toks) > 0 {
 			opt.Models, opt.Tokens, opt.Segment = []*packed.Model{m}, toks, *window
-			if w, err := hwsim.WorkloadOf(m.Task, m); err == nil {
+			if w, ok := workloads[m]; ok { // computed in the loop above
 				opt.Workload = w
+				opt.Workload.Layers = slices.Clone(w.Layers)
 				for i := range opt.Workload.Layers { // the comparisons use sign designs too
 					opt.Workload.Layers[i].ZerosX, opt.Workload.Layers[i].ZerosH = 0, 0
 				}
