@@ -115,43 +115,43 @@ func compareTo(basis string, base, r *Result) Comparison {
 // CompareEqualArea sizes every design to the baseline's total area on w
 // (FitArea) and compares them with it.
 func CompareEqualArea(base Config, designs []Config, w Workload) ([]Comparison, error) {
-	b, err := Simulate(base, w, 1)
-	if err != nil {
-		return nil, err
-	}
-	out := []Comparison{compareTo("equal area", b, b)}
-	for _, d := range designs {
-		r, err := FitArea(d, w, b.Report.AreaMM2)
-		if err != nil { // does not fit: a row that says so
-			nan := math.NaN()
-			out = append(out, Comparison{Basis: "equal area (does not fit)", Design: d.Name, Baseline: base.Name, Lanes: d.Lanes,
-				AreaMM2: nan, StepsPerS: nan, EnergyNJ: nan, PowerMW: nan, WeightBits: nan, OnChip: nan, Speedup: nan, EnergyGain: nan, AreaRatio: nan, MemorySaving: nan})
-			continue
-		}
-		out = append(out, compareTo("equal area", b, r))
-	}
-	return out, nil
+	return compareEqual("equal area", "equal area (does not fit)", base, designs, w,
+		func(d Config, b *Result) (*Result, error) { return FitArea(d, w, b.Report.AreaMM2) })
 }
 
 // CompareEqualThroughput sizes every design to the baseline's steps/s on w
 // (FitThroughput) and compares area and energy.
 func CompareEqualThroughput(base Config, designs []Config, w Workload) ([]Comparison, error) {
+	return compareEqual("equal throughput", "equal throughput (unreachable)", base, designs, w,
+		func(d Config, b *Result) (*Result, error) { return FitThroughput(d, w, b.Report.StepsPerSecond) })
+}
+
+// compareEqual simulates base on w, sizes every design to it with fit and
+// compares them with it under basis; a design fit cannot size gets a
+// failedComparison row labelled failed.
+func compareEqual(basis, failed string, base Config, designs []Config, w Workload, fit func(d Config, b *Result) (*Result, error)) ([]Comparison, error) {
 	b, err := Simulate(base, w, 1)
 	if err != nil {
 		return nil, err
 	}
-	out := []Comparison{compareTo("equal throughput", b, b)}
+	out := []Comparison{compareTo(basis, b, b)}
 	for _, d := range designs {
-		r, err := FitThroughput(d, w, b.Report.StepsPerSecond)
-		if err != nil {
-			nan := math.NaN()
-			out = append(out, Comparison{Basis: "equal throughput (unreachable)", Design: d.Name, Baseline: base.Name, Lanes: d.Lanes,
-				AreaMM2: nan, StepsPerS: nan, EnergyNJ: nan, PowerMW: nan, WeightBits: nan, OnChip: nan, Speedup: nan, EnergyGain: nan, AreaRatio: nan, MemorySaving: nan})
+		r, err := fit(d, b)
+		if err != nil { // does not fit / unreachable: a row that says so
+			out = append(out, failedComparison(failed, base, d))
 			continue
 		}
-		out = append(out, compareTo("equal throughput", b, r))
+		out = append(out, compareTo(basis, b, r))
 	}
 	return out, nil
+}
+
+// failedComparison is the row of a design that could not be sized: its
+// name and lanes, NaN for every figure.
+func failedComparison(basis string, base, d Config) Comparison {
+	nan := math.NaN()
+	return Comparison{Basis: basis, Design: d.Name, Baseline: base.Name, Lanes: d.Lanes,
+		AreaMM2: nan, StepsPerS: nan, EnergyNJ: nan, PowerMW: nan, WeightBits: nan, OnChip: nan, Speedup: nan, EnergyGain: nan, AreaRatio: nan, MemorySaving: nan}
 }
 
 // Ratio is one line of the table that explains the abstract's "12x memory
