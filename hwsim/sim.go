@@ -44,7 +44,7 @@ type Sim struct {
 }
 
 type simMat struct {
-	K, M int
+	K    int
 	nw   int      // words per row
 	pos  []uint64 // M*nw: bit k of row j set where W[k][j] = +1 (sign kinds)
 	neg  []uint64 // ternary: where W[k][j] = -1
@@ -138,21 +138,17 @@ func NewSim(cfg Config, m *packed.Model) (*Sim, error) {
 			sl.c0 = quantVec(L.C0, s.fi, s.ib)
 		}
 		// worst-case accumulator magnitude
-		for _, mt := range []struct {
-			K    int
-			frac int
-			mat  *simMat
-		}{{sl.d, sl.xUnitFrac, &sl.wx}, {sl.n, s.fa, &sl.wh}} {
+		maxIn, maxAcc := math.Exp2(float64(s.a-1)), math.Exp2(float64(d.AccBits-1))-1
+		for _, mt := range []*simMat{&sl.wx, &sl.wh} {
 			maxW := 1.0
-			if mt.mat.ints != nil {
+			if mt.ints != nil {
 				maxW = math.Exp2(float64(cfg.WeightBits - 1))
 			}
-			maxIn := math.Exp2(float64(s.a - 1))
 			K := float64(mt.K)
-			if mt.mat == &sl.wx && sl.oneHot {
+			if mt == &sl.wx && sl.oneHot {
 				K = 1
 			}
-			if K*maxIn*maxW > math.Exp2(float64(d.AccBits-1))-1 {
+			if K*maxIn*maxW > maxAcc {
 				s.AccOverflowPossible = true
 			}
 		}
@@ -182,7 +178,7 @@ func quantVec(v []float32, frac, bits int) []int64 {
 // float weights. Inputs are act_bits integers.
 func (s *Sim) compileMat(L *packed.Layer, sign []int8, fl []float32, K int, gather bool) (simMat, error) {
 	M := L.Cell.Gates() * L.Hidden
-	mt := simMat{K: K, M: M, nw: (K + 63) / 64, unit: 1}
+	mt := simMat{K: K, nw: (K + 63) / 64, unit: 1}
 	if L.Weights == packed.Float32 {
 		if s.cfg.Weights != Fixed {
 			return mt, fmt.Errorf("float32 weights on a %s design", s.cfg.Weights)
