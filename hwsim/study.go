@@ -158,7 +158,6 @@ func RunStudy(opt StudyOptions) (*Study, error) {
 		}
 		for _, a := range acts {
 			c := d.WithActBits(a)
-			c.Datapath.InputFrac = min(c.Datapath.InputFrac, a-1)
 			sim, err := NewSim(c, m)
 			if err != nil {
 				return nil, err
