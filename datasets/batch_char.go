@@ -104,6 +104,12 @@ func (w *CharWindows) BatchInto(epoch, i int, dst []int32) error {
 	if err != nil {
 		return err
 	}
+	w.fill(starts, dst)
+	return nil
+}
+
+// fill writes the windows at starts (from Starts) into dst, flat [B, T+1].
+func (w *CharWindows) fill(starts []int, dst []int32) {
 	L := w.T + 1
 	for b, s := range starts {
 		row := dst[b*L : (b+1)*L]
@@ -111,20 +117,15 @@ func (w *CharWindows) BatchInto(epoch, i int, dst []int32) error {
 			row[j] = int32(c)
 		}
 	}
-	return nil
 }
 
 // Batch returns batch i of epoch as an int32 tensor [B, T+1] of symbol ids.
 func (w *CharWindows) Batch(epoch, i int) (*tensors.Tensor, error) {
-	if _, err := w.Starts(epoch, i); err != nil {
+	starts, err := w.Starts(epoch, i)
+	if err != nil {
 		return nil, err
 	}
-	var ferr error
-	t, err := newTensor(func(flat []int32) { ferr = w.BatchInto(epoch, i, flat) }, w.B, w.T+1)
-	if err == nil {
-		err = ferr
-	}
-	return t, err
+	return newTensor(func(flat []int32) { w.fill(starts, flat) }, w.B, w.T+1)
 }
 
 // CharEval serves a whole split for evaluation so that every character after
