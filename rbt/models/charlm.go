@@ -12,6 +12,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/loss"
 
 	"github.com/rbt-project/rbt/rbt/packed"
@@ -79,10 +80,9 @@ func OutputLayer(scope *model.Scope, h *Node, classes int) *Node {
 	dims := h.Shape().Dimensions
 	n := dims[len(dims)-1]
 	a := math.Sqrt(6 / float64(n+classes))
-	w := scope.WithInitializer(func(g *Graph, s shapes.Shape) *Node {
-		return AddScalar(MulScalar(scope.RandomUniform(g, s), 2*a), -a)
-	}).VariableWithShape("weights", shapes.Make(h.DType(), n, classes)).NodeValue(g)
-	b := scope.WithInitializer(func(g *Graph, s shapes.Shape) *Node { return Zeros(g, s) }).
+	w := scope.WithInitializer(initializer.RandomUniformFn(scope, -a, a)).
+		VariableWithShape("weights", shapes.Make(h.DType(), n, classes)).NodeValue(g)
+	b := scope.WithInitializer(initializer.Zero).
 		VariableWithShape("bias", shapes.Make(h.DType(), classes)).NodeValue(g)
 	rows := h.Shape().Size() / n
 	out := Add(MatMul(Reshape(h, rows, n), w), ExpandAxes(b, 0))

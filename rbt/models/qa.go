@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/rbt-project/rbt/rbt/recurrent"
 )
@@ -95,9 +96,8 @@ func (m AttentiveReader) Logits(scope *model.Scope, inputs []*Node) *Node {
 
 	// Shared full-precision embedding, U(-0.1, 0.1).
 	es := scope.In("embedding")
-	table := es.WithInitializer(func(g *Graph, s shapes.Shape) *Node {
-		return AddScalar(MulScalar(es.RandomUniform(g, s), 0.2), -0.1)
-	}).VariableWithShape("embeddings", shapes.Make(dt, m.Vocab, m.Embedding)).NodeValue(g)
+	table := es.WithInitializer(initializer.RandomUniformFn(es, -0.1, 0.1)).
+		VariableWithShape("embeddings", shapes.Make(dt, m.Vocab, m.Embedding)).NodeValue(g)
 	embed := func(ids *Node) *Node { return Gather(table, InsertAxes(ids, -1)) } // [B, T, E]
 
 	ed, eq := embed(doc), embed(question)

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/quant"
@@ -101,9 +102,8 @@ func (m WordLM) Forward(scope *model.Scope, tokens, h0, c0 *Node) (logits, hT, c
 	q, _ := m.quantizer()
 	es := scope.In(WordLMEmbeddingScope)
 	a := WordLMEmbeddingInit
-	table := es.WithInitializer(func(g *Graph, s shapes.Shape) *Node {
-		return AddScalar(MulScalar(es.RandomUniform(g, s), 2*a), -a)
-	}).VariableWithShape(WordLMEmbeddingVar, shapes.Make(dtypes.Float32, m.Vocab, m.Embed)).NodeValue(g)
+	table := es.WithInitializer(initializer.RandomUniformFn(es, -a, a)).
+		VariableWithShape(WordLMEmbeddingVar, shapes.Make(dtypes.Float32, m.Vocab, m.Embed)).NodeValue(g)
 	x := Gather(table, InsertAxes(tokens, -1)) // [B, T, Embed]
 	x = layers.DropoutStatic(scope, x, m.Dropout)
 
@@ -143,7 +143,7 @@ func (m WordLM) TrainLogits(scope *model.Scope, inputs []*Node) []*Node {
 	tokens, reset := inputs[0], inputs[1]
 	g := tokens.Graph()
 	B := tokens.Shape().Dim(0)
-	ss := scope.In(WordLMStateScope).WithInitializer(func(g *Graph, s shapes.Shape) *Node { return Zeros(g, s) })
+	ss := scope.In(WordLMStateScope).WithInitializer(initializer.Zero)
 	keep := OneMinus(ConvertDType(reset, dtypes.Float32))
 	stateVar := func(name string) (*model.Variable, *Node) {
 		v := ss.VariableWithShape(name, shapes.Make(dtypes.Float32, B, m.Hidden)).SetTrainable(false)

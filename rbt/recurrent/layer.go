@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/rbt-project/rbt/rbt/quant"
@@ -204,15 +205,6 @@ func constInit(v float64) model.VariableInitializer {
 	}
 }
 
-// uniformInit draws U(-a, a) from the scope's RNG (BinaryConnect's convention:
-// latent weights start within [-W0, W0]).
-func uniformInit(scope *model.Scope, a float64) model.VariableInitializer {
-	return func(g *Graph, shape shapes.Shape) *Node {
-		u := scope.RandomUniform(g, shape)
-		return AddScalar(MulScalar(u, 2*a), -a)
-	}
-}
-
 // biasInit is 0 except the LSTM forget block (the second n units) = ForgetBias.
 func biasInit(cell Cell, n int) model.VariableInitializer {
 	return func(g *Graph, shape shapes.Shape) *Node {
@@ -404,9 +396,10 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	}
 	w0x, w0h := quant.W0(d, G*n), quant.W0(n, G*n)
 
-	// Parameters.
-	wx := scope.WithInitializer(uniformInit(scope, w0x)).VariableWithShape(VarWx, shapes.Make(dt, d, G*n)).NodeValue(g)
-	wh := scope.WithInitializer(uniformInit(scope, w0h)).VariableWithShape(VarWh, shapes.Make(dt, n, G*n)).NodeValue(g)
+	// Parameters. Wx, Wh ~ U(-W0, W0) from the scope's RNG (BinaryConnect's
+	// convention: latent weights start within [-W0, W0]).
+	wx := scope.WithInitializer(initializer.RandomUniformFn(scope, -w0x, w0x)).VariableWithShape(VarWx, shapes.Make(dt, d, G*n)).NodeValue(g)
+	wh := scope.WithInitializer(initializer.RandomUniformFn(scope, -w0h, w0h)).VariableWithShape(VarWh, shapes.Make(dt, n, G*n)).NodeValue(g)
 	bias := scope.WithInitializer(biasInit(b.cell, n)).VariableWithShape(VarBias, shapes.Make(dt, G*n)).NodeValue(g)
 	useBN := b.norm != None
 	lstm := b.cell == LSTM
