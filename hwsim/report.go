@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strconv"
 )
@@ -170,6 +171,20 @@ func WriteCSV[T any](w io.Writer, rows []T) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteCSVFile writes rows with WriteCSV to the file at path (created or
+// truncated). Every error names the file.
+func WriteCSVFile[T any](path string, rows []T) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err // an *os.PathError: names path
+	}
+	if err := WriteCSV(f, rows); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close() // an *os.PathError too
 }
 
 func formatField(v reflect.Value) string {

@@ -192,35 +192,22 @@ func (s *Study) WriteCSVs(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	write := func(name string, f func(*os.File) error) error {
-		fh, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		if err := f(fh); err != nil {
-			fh.Close()
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return fh.Close()
+	type table struct {
+		name  string
+		write func(path string) error
 	}
-	steps := []struct {
-		name string
-		f    func(*os.File) error
-	}{
-		{"designs.csv", func(f *os.File) error { return WriteCSV(f, s.Reports) }},
-		{"equal_area.csv", func(f *os.File) error { return WriteCSV(f, s.EqualArea) }},
-		{"equal_throughput.csv", func(f *os.File) error { return WriteCSV(f, s.EqualThroughput) }},
-		{"ratios.csv", func(f *os.File) error { return WriteCSV(f, s.Ratios) }},
-		{"sweeps.csv", func(f *os.File) error { return WriteCSV(f, s.Sweeps) }},
+	tables := []table{
+		{"designs.csv", func(p string) error { return WriteCSVFile(p, s.Reports) }},
+		{"equal_area.csv", func(p string) error { return WriteCSVFile(p, s.EqualArea) }},
+		{"equal_throughput.csv", func(p string) error { return WriteCSVFile(p, s.EqualThroughput) }},
+		{"ratios.csv", func(p string) error { return WriteCSVFile(p, s.Ratios) }},
+		{"sweeps.csv", func(p string) error { return WriteCSVFile(p, s.Sweeps) }},
 	}
 	if len(s.Accuracy) > 0 {
-		steps = append(steps, struct {
-			name string
-			f    func(*os.File) error
-		}{"accuracy.csv", func(f *os.File) error { return WriteCSV(f, s.Accuracy) }})
+		tables = append(tables, table{"accuracy.csv", func(p string) error { return WriteCSVFile(p, s.Accuracy) }})
 	}
-	for _, st := range steps {
-		if err := write(st.name, st.f); err != nil {
+	for _, t := range tables {
+		if err := t.write(filepath.Join(dir, t.name)); err != nil {
 			return err
 		}
 	}

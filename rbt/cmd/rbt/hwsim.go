@@ -131,14 +131,14 @@ func runHWSim(args []string) error {
 			evals = append(evals, ev)
 		}
 	}
-	if err := writeHWSimOut(*out, func(w io.Writer) error { return hwsim.WriteCSV(w, reports) }); err != nil {
+	if err := writeCSVOut(*out, reports); err != nil {
 		return err
 	}
 	if len(evals) > 0 {
 		if *evalOut == "" && *out == "" {
 			fmt.Println()
 		}
-		if err := writeHWSimOut(*evalOut, func(w io.Writer) error { return hwsim.WriteCSV(w, evals) }); err != nil {
+		if err := writeCSVOut(*evalOut, evals); err != nil {
 			return err
 		}
 	}
@@ -174,20 +174,12 @@ func runHWSim(args []string) error {
 	return nil
 }
 
-// writeHWSimOut writes to path, or to stdout when path is empty.
-func writeHWSimOut(path string, f func(io.Writer) error) error {
+// writeCSVOut writes rows as CSV to path, or to stdout when path is empty.
+func writeCSVOut[T any](path string, rows []T) error {
 	if path == "" {
-		return f(os.Stdout)
+		return hwsim.WriteCSV(os.Stdout, rows)
 	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f(fh); err != nil {
-		fh.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return fh.Close()
+	return hwsim.WriteCSVFile(path, rows)
 }
 
 // progressLine returns an EvalOptions.Progress that rewrites one line on w
