@@ -212,11 +212,7 @@ const (
 // root (see Path). 50 symbols (newline, `#$&'*-./0-9<>N\_a-z`), splits of
 // 5,017,482 / 393,042 / 442,423 characters.
 func LoadPTBChar() (*CharCorpus, error) {
-	p, err := Path(PTBChar, "ptb.char.train.txt")
-	if err != nil {
-		return nil, err
-	}
-	return LoadPTBCharFrom(filepath.Dir(p))
+	return fromRoot(PTBChar, "ptb.char.train.txt", LoadPTBCharFrom)
 }
 
 // LoadPTBCharFrom loads ptb.char.{train,valid,test}.txt from dir.
@@ -280,11 +276,7 @@ const (
 
 // LoadWarAndPeace loads Karpathy's warpeace_input.txt from the data root.
 func LoadWarAndPeace() (*CharCorpus, error) {
-	p, err := Path(WarAndPeace, "warpeace_input.txt")
-	if err != nil {
-		return nil, err
-	}
-	return LoadWarAndPeaceFrom(filepath.Dir(p))
+	return fromRoot(WarAndPeace, "warpeace_input.txt", LoadWarAndPeaceFrom)
 }
 
 // LoadWarAndPeaceFrom loads dir/warpeace_input.txt. The UTF-8 text is decoded

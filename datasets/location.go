@@ -122,6 +122,17 @@ func Path(dataset, file string) (string, error) {
 	return pathIn(roots, dataset, file)
 }
 
+// fromRoot finds dataset/file with Path and loads the directory that holds
+// it with from (a Load...From function).
+func fromRoot[T any](dataset, file string, from func(dir string) (T, error)) (T, error) {
+	p, err := Path(dataset, file)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return from(filepath.Dir(p))
+}
+
 func pathIn(roots []string, dataset, file string) (string, error) {
 	var tried []string
 	for _, r := range roots {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // IDX is an array in LeCun's idx format with unsigned-byte elements (the
@@ -172,11 +171,7 @@ type MNIST struct {
 // paper's sMNIST/reader.py: train = training images 0..49999, valid =
 // 50000..59999, test = the 10,000 t10k images.
 func LoadMNIST() (*MNIST, error) {
-	p, err := Path(MNISTDir, "train-images-idx3-ubyte.gz")
-	if err != nil {
-		return nil, err
-	}
-	return LoadMNISTFrom(filepath.Dir(p))
+	return fromRoot(MNISTDir, "train-images-idx3-ubyte.gz", LoadMNISTFrom)
 }
 
 // LoadMNISTFrom loads {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz from

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // EOS is the end-of-sentence token appended to every line of a word corpus.
@@ -42,11 +41,7 @@ func (c *WordCorpus) VocabSize() int { return len(c.Words) }
 // LoadPTBWord loads Mikolov's ptb.{train,valid,test}.txt from the data root:
 // 10,000 words including <eos> (and <unk>), 929,589 / 73,760 / 82,430 tokens.
 func LoadPTBWord() (*WordCorpus, error) {
-	p, err := Path(PTBWord, "ptb.train.txt")
-	if err != nil {
-		return nil, err
-	}
-	return LoadPTBWordFrom(filepath.Dir(p))
+	return fromRoot(PTBWord, "ptb.train.txt", LoadPTBWordFrom)
 }
 
 // LoadPTBWordFrom loads dir/ptb.{train,valid,test}.txt. The vocabulary comes
