@@ -166,16 +166,9 @@ func atPosition(x, pos *Node) *Node {
 // [answers int32 [B], mask float32 [B]] (the mask may be omitted). It has the
 // train.LossFn signature.
 func QALoss(labels, logits []*Node) *Node {
-	lg := logits[0]
-	ans := labels[0]
-	// log softmax of the answer: logit[ans] - logsumexp(logits).
-	mx := StopGradient(ReduceAndKeep(lg, ReduceMax, -1))
-	lse := Add(Log(ReduceSum(Exp(Sub(lg, mx)), -1)), Squeeze(mx, -1))
-	picked := atPosition(ExpandAxes(lg, -1), ans) // [B, 1]
-	nll := Sub(lse, Squeeze(picked, -1))          // [B]
+	nll := TokenNLL(logits[0], labels[0]) // [B]
 	if len(labels) > 1 {
-		w := ConvertDType(labels[1], nll.DType())
-		return Div(ReduceAllSum(Mul(nll, w)), Max(ReduceAllSum(w), OnesLike(ReduceAllSum(w))))
+		return maskedMean(nll, labels[1])
 	}
 	return ReduceAllMean(nll)
 }

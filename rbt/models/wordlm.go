@@ -164,7 +164,8 @@ func (m WordLM) TrainLogits(scope *model.Scope, inputs []*Node) []*Node {
 }
 
 // TokenNLL returns the negative log-likelihood in nats of every target,
-// [B, T], for logits [B, T, V] and targets [B, T] (int32):
+// [B, T], for logits [B, T, V] and targets [B, T] (int32), or of any other
+// leading dimensions (QALoss: [B] for [B, E]):
 // logsumexp(logits) - logits[target], with the row maximum subtracted inside
 // the exponential. (It gathers the target logit instead of multiplying a
 // one-hot [B, T, V] tensor: about 20 % less CPU per training step of the
@@ -190,9 +191,14 @@ func WordLMLoss(labels, logits []*Node) *Node {
 	if len(labels) != 2 {
 		panic(fmt.Errorf("models: WordLMLoss: want labels [targets, mask], got %d", len(labels)))
 	}
-	nll := TokenNLL(logits[0], labels[0])
-	mask := ConvertDType(labels[1], nll.DType())
-	return Div(ReduceAllSum(Mul(nll, mask)), MaxScalar(ReduceAllSum(mask), 1))
+	return maskedMean(TokenNLL(logits[0], labels[0]), labels[1])
+}
+
+// maskedMean is the mean of nll over the positions whose mask is 1 (0 when
+// the mask is all zeros): sum(nll * mask) / max(sum(mask), 1).
+func maskedMean(nll, mask *Node) *Node {
+	w := ConvertDType(mask, nll.DType())
+	return Div(ReduceAllSum(Mul(nll, w)), MaxScalar(ReduceAllSum(w), 1))
 }
 
 // ExportWordLM reads a trained WordLM built under scopePath ("/" for a
