@@ -7,10 +7,8 @@ import (
 	"math"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/loss"
@@ -44,15 +42,8 @@ func (m CharLM) Validate() error {
 	if m.Cell != 0 && m.Cell != recurrent.LSTM && m.Cell != recurrent.GRU {
 		return fmt.Errorf("models: CharLM: unknown cell %d", m.Cell)
 	}
-	_, err := m.quantizer()
+	_, err := lookupQuantizer(m.Quantizer)
 	return err
-}
-
-func (m CharLM) quantizer() (quant.Quantizer, error) {
-	if m.Quantizer == "" {
-		return quant.Lookup("fp")
-	}
-	return quant.Lookup(m.Quantizer)
 }
 
 // Logits maps token ids [B, T] (int32) to next-symbol logits [B, T, Vocab].
@@ -62,7 +53,7 @@ func (m CharLM) Logits(scope *model.Scope, tokens *Node) *Node {
 	if err := m.Validate(); err != nil {
 		panic(err)
 	}
-	q, _ := m.quantizer()
+	q, _ := lookupQuantizer(m.Quantizer)
 	rnn := recurrent.New(scope.In("rnn"), tokens, m.Hidden).OneHot(m.Vocab).
 		Quantizer(q).Normalization(m.Normalization).Inference(m.Inference).Layers(max(m.Layers, 1))
 	if m.Cell != 0 {
@@ -111,29 +102,13 @@ func ExportCharLM(b compute.Backend, store *model.Store, scopePath string, vocab
 		return nil, err
 	}
 	cfg, _ := recurrent.ReadConfig(store, model.JoinPath(scopePath, "rnn"))
-	read := func(name string) ([]float32, []int, error) {
-		p := model.JoinPath(scopePath, "output", name)
-		v := store.GetVariable(p)
-		if v == nil {
-			return nil, nil, fmt.Errorf("models: ExportCharLM: variable %s not found", p)
-		}
-		t, err := v.Value()
-		if err != nil {
-			return nil, nil, fmt.Errorf("models: ExportCharLM: %s: %w", p, err)
-		}
-		conv, err := CallOnceN(b, func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }, t)
-		if err != nil {
-			return nil, nil, err
-		}
-		return tensors.MustCopyFlatData[float32](conv[0]), t.Shape().Dimensions, nil
-	}
-	w, wd, err := read("weights")
+	w, wd, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "weights"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("models: ExportCharLM: %w", err)
 	}
-	bias, _, err := read("bias")
+	bias, _, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "bias"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("models: ExportCharLM: %w", err)
 	}
 	if len(wd) != 2 || wd[0] != layers[len(layers)-1].Hidden {
 		return nil, fmt.Errorf("models: ExportCharLM: output weights shape %v, want [%d, classes]", wd, layers[len(layers)-1].Hidden)

@@ -141,5 +141,6 @@ func readFloat32(b compute.Backend, store *model.Store, path string) ([]float32,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	defer conv[0].FinalizeAll()
 	return tensors.MustCopyFlatData[float32](conv[0]), t.Shape().Dimensions, nil
 }

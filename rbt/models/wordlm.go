@@ -7,7 +7,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
@@ -65,15 +64,8 @@ func (m WordLM) Validate() error {
 	if m.Dropout < 0 || m.Dropout >= 1 {
 		return fmt.Errorf("models: WordLM: Dropout=%g, want 0 <= rate < 1", m.Dropout)
 	}
-	_, err := m.quantizer()
+	_, err := lookupQuantizer(m.Quantizer)
 	return err
-}
-
-func (m WordLM) quantizer() (quant.Quantizer, error) {
-	if m.Quantizer == "" {
-		return quant.Lookup("fp")
-	}
-	return quant.Lookup(m.Quantizer)
 }
 
 func (m WordLM) cell() recurrent.Cell {
@@ -99,7 +91,7 @@ func (m WordLM) Forward(scope *model.Scope, tokens, h0, c0 *Node) (logits, hT, c
 	}
 	g := tokens.Graph()
 	B := tokens.Shape().Dim(0)
-	q, _ := m.quantizer()
+	q, _ := lookupQuantizer(m.Quantizer)
 	es := scope.In(WordLMEmbeddingScope)
 	a := WordLMEmbeddingInit
 	table := es.WithInitializer(initializer.RandomUniformFn(es, -a, a)).
@@ -216,15 +208,11 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 	}
 	cfg, _ := recurrent.ReadConfig(store, model.JoinPath(scopePath, "rnn"))
 	readVar := func(p string) ([]float32, []int, error) {
-		v := store.GetVariable(p)
-		if v == nil {
-			return nil, nil, fmt.Errorf("models: ExportWordLM: variable %s not found", p)
-		}
-		t, err := v.Value()
+		data, dims, err := readFloat32(b, store, p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("models: ExportWordLM: %s: %w", p, err)
+			return nil, nil, fmt.Errorf("models: ExportWordLM: %w", err)
 		}
-		return wlmHostFloat32(b, t)
+		return data, dims, nil
 	}
 	emb, ed, err := readVar(model.JoinPath(scopePath, WordLMEmbeddingScope, WordLMEmbeddingVar))
 	if err != nil {
@@ -260,14 +248,4 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 		return nil, fmt.Errorf("models: ExportWordLM: %w", err)
 	}
 	return m, nil
-}
-
-// wlmHostFloat32 copies a float tensor to the host as float32.
-func wlmHostFloat32(b compute.Backend, t *tensors.Tensor) ([]float32, []int, error) {
-	conv, err := CallOnceN(b, func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }, t)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conv[0].FinalizeAll()
-	return tensors.MustCopyFlatData[float32](conv[0]), t.Shape().Dimensions, nil
 }
