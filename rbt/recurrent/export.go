@@ -63,15 +63,24 @@ func ReadConfig(store *model.Store, scopePath string) (Config, error) {
 	return c, nil
 }
 
-// hostValues returns a variable's value as float64 and its dimensions.
-func hostValues(store *model.Store, path string) ([]float64, []int, error) {
+// variableValue returns the value of the variable at path.
+func variableValue(store *model.Store, path string) (*tensors.Tensor, error) {
 	v := store.GetVariable(path)
 	if v == nil {
-		return nil, nil, fmt.Errorf("recurrent: export: variable %s not found", path)
+		return nil, fmt.Errorf("recurrent: export: variable %s not found", path)
 	}
 	t, err := v.Value()
 	if err != nil {
-		return nil, nil, fmt.Errorf("recurrent: export: variable %s: %w", path, err)
+		return nil, fmt.Errorf("recurrent: export: variable %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// hostValues returns a variable's value as float64 and its dimensions.
+func hostValues(store *model.Store, path string) ([]float64, []int, error) {
+	t, err := variableValue(store, path)
+	if err != nil {
+		return nil, nil, err
 	}
 	return tensorFloat64(t), t.Shape().Dimensions, nil
 }
@@ -102,13 +111,9 @@ func f32(v []float64) []float32 {
 // quantizeHost evaluates the deterministic quantizer q on a latent matrix
 // variable (with the graph function itself, so export and deploy graph agree).
 func quantizeHost(b compute.Backend, store *model.Store, path string, q quant.Quantizer, w0 float64) ([]float64, error) {
-	v := store.GetVariable(path)
-	if v == nil {
-		return nil, fmt.Errorf("recurrent: export: variable %s not found", path)
-	}
-	t, err := v.Value()
+	t, err := variableValue(store, path)
 	if err != nil {
-		return nil, fmt.Errorf("recurrent: export: variable %s: %w", path, err)
+		return nil, err
 	}
 	out, err := CallOnceN(b, func(w *Node) *Node { return q.Apply(w, nil, w0) }, t)
 	if err != nil {
@@ -174,10 +179,11 @@ func ExportLayers(b compute.Backend, store *model.Store, scopePath string) ([]pa
 	out := make([]packed.Layer, cfg.Layers)
 	for k := range cfg.Layers {
 		p := func(name string) string { return model.JoinPath(scopePath, fmt.Sprintf("layer_%d", k), name) }
-		_, dims, err := hostValues(store, p(VarWx))
+		wx, err := variableValue(store, p(VarWx))
 		if err != nil {
 			return nil, err
 		}
+		dims := wx.Shape().Dimensions
 		if len(dims) != 2 || dims[1] != W {
 			return nil, fmt.Errorf("recurrent: export: %s has shape %v, want [d, %d]", p(VarWx), dims, W)
 		}
