@@ -281,7 +281,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		l.state.Seconds = baseSeconds + time.Since(sessionStart).Seconds()
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if l.cfg.Dir != "" && l.state.Step > l.savedStep {
-				if err := l.save(); err != nil {
+				if err := l.save(false, true); err != nil {
 					return err
 				}
 			}
@@ -389,13 +389,9 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 			l.state.LossSum, l.state.LossCount = 0, 0
 		}
 		if l.cfg.Dir != "" {
-			if improved {
-				if err := l.saveBest(); err != nil {
-					return err
-				}
-			}
-			if doEval || final || (l.cfg.CheckpointEvery > 0 && step%l.cfg.CheckpointEvery == 0) {
-				if err := l.save(); err != nil {
+			regular := doEval || final || (l.cfg.CheckpointEvery > 0 && step%l.cfg.CheckpointEvery == 0)
+			if improved || regular {
+				if err := l.save(improved, regular); err != nil {
 					return err
 				}
 			}
@@ -468,7 +464,10 @@ func (l *Loop) snapshot() (*State, error) {
 	return &st, nil
 }
 
-func (l *Loop) save() error {
+// save checks the weights, takes the state snapshot and writes the
+// checkpoints of the current step: first the best one (when best; only the
+// last is kept), then the regular one (when regular; Keep are kept).
+func (l *Loop) save(best, regular bool) error {
 	if err := checkFinite(l.store); err != nil {
 		return l.diverged(l.state.Step, l.state.Epoch, l.state.Index, math.NaN(), err.Error())
 	}
@@ -476,28 +475,34 @@ func (l *Loop) save() error {
 	if err != nil {
 		return err
 	}
-	path, err := writeCheckpoint(l.store, l.cfg.Dir, fmt.Sprintf("%s%08d", CkptPrefix, l.state.Step), st)
-	if err != nil {
+	if best {
+		path, err := l.write(BestPrefix, 1, st)
+		if path != "" {
+			l.bestCkpt = path
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if regular {
+		path, err := l.write(CkptPrefix, l.cfg.Keep, st)
+		if path != "" {
+			l.lastCkpt, l.savedStep = path, l.state.Step
+		}
 		return err
 	}
-	l.lastCkpt, l.savedStep = path, l.state.Step
-	return prune(l.cfg.Dir, CkptPrefix, l.cfg.Keep)
+	return nil
 }
 
-func (l *Loop) saveBest() error {
-	if err := checkFinite(l.store); err != nil {
-		return l.diverged(l.state.Step, l.state.Epoch, l.state.Index, math.NaN(), err.Error())
-	}
-	st, err := l.snapshot()
+// write writes st as the checkpoint <prefix><step> and prunes the
+// checkpoints of that prefix to the last keep. It returns the checkpoint's
+// path once written ("" if writing failed), also when pruning fails.
+func (l *Loop) write(prefix string, keep int, st *State) (string, error) {
+	path, err := writeCheckpoint(l.store, l.cfg.Dir, fmt.Sprintf("%s%08d", prefix, l.state.Step), st)
 	if err != nil {
-		return err
+		return "", err
 	}
-	path, err := writeCheckpoint(l.store, l.cfg.Dir, fmt.Sprintf("%s%08d", BestPrefix, l.state.Step), st)
-	if err != nil {
-		return err
-	}
-	l.bestCkpt = path
-	return prune(l.cfg.Dir, BestPrefix, 1)
+	return path, prune(l.cfg.Dir, prefix, keep)
 }
 
 // scalarValue reads a scalar tensor of any real dtype as float64.
