@@ -15,6 +15,7 @@ import (
 
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/training"
 )
 
 // NLL is a summed negative log-likelihood over a number of predicted tokens.
@@ -56,15 +57,9 @@ func EvalWordLM(ctx context.Context, b compute.Backend, store *model.Store, m Wo
 		n = min(n, maxWindows)
 	}
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, args []*Node) []*Node {
-		g := args[0].Graph()
-		st := scope.Store()
-		if v := st.GetVariable(model.JoinPath(model.RootScopePath, model.RNGStateVariableName)); v != nil && v.HasValue() {
-			// Keep the RNG state a parameter (not a constant) so that code
-			// mode draws a new weight sample for every window.
-			st.SetTraining(g, true)
-			_ = v.NodeValue(g)
-		}
-		st.SetTraining(g, false)
+		// The RNG state stays a parameter: code mode draws a new weight
+		// sample for every window.
+		training.PrepareInference(scope.Store(), args[0].Graph())
 		tokens, targets, mask, h0 := args[0], args[1], args[2], args[3]
 		var c0 *Node
 		if m.IsLSTM() {

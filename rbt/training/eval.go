@@ -54,6 +54,22 @@ func NewEvaluator(backend compute.Backend, store *model.Store, fn SumFn) *Evalua
 	return &Evaluator{backend: backend, store: store, fn: fn}
 }
 
+// PrepareInference puts g, a graph built on store's variables, in inference
+// mode (store.SetTraining(g, false)) and makes the store's RNG state, when it
+// has a value, a parameter of g rather than a constant (it reads it once in
+// training mode): GoMLX's pure-Go backend embeds the variables of an
+// inference graph as constants, which would have every call draw the same
+// random numbers. With the parameter, stochastic inference (the "code" mode)
+// draws new ones at every call and advances the RNG, as in training. Call it
+// first in the graph function.
+func PrepareInference(store *model.Store, g *graph.Graph) {
+	if v := store.GetVariable(model.JoinPath(model.RootScopePath, model.RNGStateVariableName)); v != nil && v.HasValue() {
+		store.SetTraining(g, true)
+		_ = v.NodeValue(g)
+	}
+	store.SetTraining(g, false)
+}
+
 // Eval runs over every batch of epoch 0 of src.
 func (e *Evaluator) Eval(ctx context.Context, src Source) (Totals, error) {
 	return e.EvalBatches(ctx, src.BatchesPerEpoch(), func(i int) (train.Batch, error) { return src.Batch(0, i) })
@@ -68,14 +84,7 @@ func (e *Evaluator) EvalBatches(ctx context.Context, n int, batch func(i int) (t
 	}
 	nInputs := -1
 	exec, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, args []*graph.Node) []*graph.Node {
-		g := args[0].Graph()
-		store := scope.Store()
-		if v := store.GetVariable(model.JoinPath(model.RootScopePath, model.RNGStateVariableName)); v != nil && v.HasValue() {
-			// A parameter, not a constant: see the type's documentation.
-			store.SetTraining(g, true)
-			_ = v.NodeValue(g)
-		}
-		store.SetTraining(g, false)
+		PrepareInference(scope.Store(), args[0].Graph())
 		sum, count := e.fn(scope, args[:nInputs], args[nInputs:])
 		if sum == nil || count == nil {
 			panic(errors.New("training: SumFn returned a nil node"))
