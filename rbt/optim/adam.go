@@ -129,12 +129,8 @@ func (c *AdamConfig) Done() optimizer.Interface {
 type adam struct{ cfg AdamConfig }
 
 // UpdateGraph implements optimizer.Interface.
-func (o *adam) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
-	if !loss.Shape().IsScalar() {
-		exceptions.Panicf("optim.Adam: the loss must be a scalar, got shape %s", loss.Shape())
-	}
-	grads := scope.BuildTrainableVariablesGradientsGraph(loss)
-	o.UpdateGraphWithGradients(scope, grads, loss.DType())
+func (o *adam) UpdateGraph(scope *model.Scope, _ *Graph, loss *Node) {
+	updateGraph("optim.Adam", scope, loss, o.UpdateGraphWithGradients)
 }
 
 // UpdateGraphWithGradients applies the update with given gradients (one per
@@ -170,16 +166,7 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 	at := Div(Mul(lr, Sqrt(OneMinus(Pow(beta2, t)))), OneMinus(Pow(beta1, t)))
 	eps := Scalar(g, dtype, c.epsilon)
 
-	i := 0
-	for v := range scope.IterVariables() {
-		if !v.Trainable || !v.InUseByGraph(g) {
-			continue
-		}
-		if i >= len(grads) {
-			exceptions.Panicf("optim.Adam: more trainable variables in use than gradients (%d)", len(grads))
-		}
-		grad := grads[i]
-		i++
+	forEachGradient("optim.Adam", scope, g, grads, func(v *model.Variable, grad *Node) {
 		if grad.DType() != dtype {
 			grad = ConvertDType(grad, dtype)
 		}
@@ -209,9 +196,38 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 			updated = ConvertDType(updated, v.DType())
 		}
 		v.SetNodeValue(updated)
+	})
+}
+
+// updateGraph implements optimizer.Interface.UpdateGraph for the optimizer
+// name: it checks that loss is a scalar and calls update with the gradients
+// of the trainable variables in use.
+func updateGraph(name string, scope *model.Scope, loss *Node, update func(*model.Scope, []*Node, dtypes.DType)) {
+	if !loss.Shape().IsScalar() {
+		exceptions.Panicf("%s: the loss must be a scalar, got shape %s", name, loss.Shape())
+	}
+	update(scope, scope.BuildTrainableVariablesGradientsGraph(loss), loss.DType())
+}
+
+// forEachGradient calls fn with every trainable variable in use by g, in
+// scope.IterVariables order, and its gradient: grads holds one per such
+// variable, in that order (as BuildTrainableVariablesGradientsGraph returns
+// them); the optimizer name's panic reports a mismatch.
+func forEachGradient(name string, scope *model.Scope, g *Graph, grads []*Node, fn func(v *model.Variable, grad *Node)) {
+	i := 0
+	for v := range scope.IterVariables() {
+		if !v.Trainable || !v.InUseByGraph(g) {
+			continue
+		}
+		if i >= len(grads) {
+			exceptions.Panicf("%s: more trainable variables in use than gradients (%d)", name, len(grads))
+		}
+		grad := grads[i]
+		i++
+		fn(v, grad)
 	}
 	if i != len(grads) {
-		exceptions.Panicf("optim.Adam: %d gradients but %d trainable variables in use", len(grads), i)
+		exceptions.Panicf("%s: %d gradients but %d trainable variables in use", name, len(grads), i)
 	}
 }
 

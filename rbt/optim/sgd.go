@@ -37,12 +37,8 @@ func (c *SGDConfig) Done() optimizer.Interface { cfg := *c; return &sgd{cfg: cfg
 type sgd struct{ cfg SGDConfig }
 
 // UpdateGraph implements optimizer.Interface.
-func (o *sgd) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
-	if !loss.Shape().IsScalar() {
-		exceptions.Panicf("optim.SGD: the loss must be a scalar, got shape %s", loss.Shape())
-	}
-	grads := scope.BuildTrainableVariablesGradientsGraph(loss)
-	o.UpdateGraphWithGradients(scope, grads, loss.DType())
+func (o *sgd) UpdateGraph(scope *model.Scope, _ *Graph, loss *Node) {
+	updateGraph("optim.SGD", scope, loss, o.UpdateGraphWithGradients)
 }
 
 // UpdateGraphWithGradients applies the update with the given gradients.
@@ -66,25 +62,13 @@ func (o *sgd) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype 
 		coef = Min(coef, ScalarOne(g, dtype))
 		scale = Mul(lr, coef)
 	}
-	i := 0
-	for v := range scope.IterVariables() {
-		if !v.Trainable || !v.InUseByGraph(g) {
-			continue
-		}
-		if i >= len(grads) {
-			exceptions.Panicf("optim.SGD: more trainable variables in use than gradients (%d)", len(grads))
-		}
-		gr := grads[i]
-		i++
+	forEachGradient("optim.SGD", scope, g, grads, func(v *model.Variable, gr *Node) {
 		s := scale
 		if s.DType() != gr.DType() {
 			s = ConvertDType(s, gr.DType())
 		}
 		v.SetNodeValue(Sub(v.NodeValue(g), Mul(gr, s)))
-	}
-	if i != len(grads) {
-		exceptions.Panicf("optim.SGD: %d gradients but %d trainable variables in use", len(grads), i)
-	}
+	})
 }
 
 // Clear implements optimizer.Interface; SGD has no state.
