@@ -411,30 +411,33 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 				}
 			}
 		}
-		// Progress: steps, throughput (after the first step, which compiles), loss, ETA.
-		rate := math.NaN()
-		eta := time.Duration(-1)
-		if el := time.Since(firstStepEnd).Seconds(); step > stepsAtFirst && el > 0 {
-			sps := float64(step-stepsAtFirst) / el
-			rate = sps * float64(max(l.cfg.ExamplesPerStep, 1))
-			if total < math.MaxInt64 {
-				eta = time.Duration(float64(total-step) / sps * float64(time.Second))
+		// Progress, when it will be shown: steps, throughput (after the first
+		// step, which compiles), loss, ETA.
+		if l.bar.due(final) {
+			rate := math.NaN()
+			eta := time.Duration(-1)
+			if el := time.Since(firstStepEnd).Seconds(); step > stepsAtFirst && el > 0 {
+				sps := float64(step-stepsAtFirst) / el
+				rate = sps * float64(max(l.cfg.ExamplesPerStep, 1))
+				if total < math.MaxInt64 {
+					eta = time.Duration(float64(total-step) / sps * float64(time.Second))
+				}
 			}
+			unit := l.cfg.Unit
+			if l.cfg.ExamplesPerStep <= 0 {
+				unit = "steps"
+			}
+			line := fmt.Sprintf("step %d/%s  epoch %d  %s %s/s  loss %.4f", step, totalString(total),
+				l.state.Epoch, humanRate(rate), unit, ema)
+			if lastValid != "" {
+				line += "  " + lastValid
+			}
+			if l.state.LR > 0 {
+				line += fmt.Sprintf("  lr %.3g", l.state.LR)
+			}
+			line += "  ETA " + humanDuration(eta)
+			l.bar.update(line, final)
 		}
-		unit := l.cfg.Unit
-		if l.cfg.ExamplesPerStep <= 0 {
-			unit = "steps"
-		}
-		line := fmt.Sprintf("step %d/%s  epoch %d  %s %s/s  loss %.4f", step, totalString(total),
-			l.state.Epoch, humanRate(rate), unit, ema)
-		if lastValid != "" {
-			line += "  " + lastValid
-		}
-		if l.state.LR > 0 {
-			line += fmt.Sprintf("  lr %.3g", l.state.LR)
-		}
-		line += "  ETA " + humanDuration(eta)
-		l.bar.update(line, final)
 	}
 	return nil
 }

@@ -47,16 +47,17 @@ func newProgress(w io.Writer, every time.Duration) *progress {
 	return p
 }
 
+// due reports whether update(line, force) would show its line now.
+func (p *progress) due(force bool) bool {
+	return !p.disabled && (force || time.Since(p.last) >= p.every)
+}
+
 // update shows line if the interval has passed (or force).
 func (p *progress) update(line string, force bool) {
-	if p.disabled {
+	if !p.due(force) {
 		return
 	}
-	now := time.Now()
-	if !force && now.Sub(p.last) < p.every {
-		return
-	}
-	p.last = now
+	p.last = time.Now()
 	if p.inPlace {
 		pad := ""
 		if n := p.lastLen - len(line); n > 0 {
