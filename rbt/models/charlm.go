@@ -102,20 +102,13 @@ func ExportCharLM(b compute.Backend, store *model.Store, scopePath string, vocab
 		return nil, err
 	}
 	cfg, _ := recurrent.ReadConfig(store, model.JoinPath(scopePath, "rnn"))
-	w, wd, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "weights"))
+	w, bias, classes, err := readOutputLayer(b, store, scopePath, "ExportCharLM", layers[len(layers)-1].Hidden)
 	if err != nil {
-		return nil, fmt.Errorf("models: ExportCharLM: %w", err)
-	}
-	bias, _, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "bias"))
-	if err != nil {
-		return nil, fmt.Errorf("models: ExportCharLM: %w", err)
-	}
-	if len(wd) != 2 || wd[0] != layers[len(layers)-1].Hidden {
-		return nil, fmt.Errorf("models: ExportCharLM: output weights shape %v, want [%d, classes]", wd, layers[len(layers)-1].Hidden)
+		return nil, err
 	}
 	m := &packed.Model{
 		Task: "charlm", Vocab: vocab, Input: packed.OneHot, Layers: layers,
-		Output: w, OutputBias: bias, Classes: wd[1],
+		Output: w, OutputBias: bias, Classes: classes,
 		Meta: map[string]string{
 			"quantizer": cfg.Quantizer, "deploy_quantizer": quant.MustLookup(cfg.Quantizer).Deploy,
 			"normalization": cfg.Normalization.String(),

@@ -100,21 +100,13 @@ func ExportSeqMNIST(b compute.Backend, store *model.Store, scopePath string) (*p
 		return nil, err
 	}
 	cfg, _ := recurrent.ReadConfig(store, model.JoinPath(scopePath, "rnn"))
-	w, wd, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "weights"))
+	w, bias, classes, err := readOutputLayer(b, store, scopePath, "ExportSeqMNIST", layers[len(layers)-1].Hidden)
 	if err != nil {
-		return nil, fmt.Errorf("models: ExportSeqMNIST: %w", err)
-	}
-	bias, _, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "bias"))
-	if err != nil {
-		return nil, fmt.Errorf("models: ExportSeqMNIST: %w", err)
-	}
-	last := layers[len(layers)-1]
-	if len(wd) != 2 || wd[0] != last.Hidden {
-		return nil, fmt.Errorf("models: ExportSeqMNIST: output weights shape %v, want [%d, classes]", wd, last.Hidden)
+		return nil, err
 	}
 	m := &packed.Model{
 		Task: "seqmnist", Input: packed.Dense, Layers: layers,
-		Output: w, OutputBias: bias, Classes: wd[1],
+		Output: w, OutputBias: bias, Classes: classes,
 		Meta: map[string]string{
 			"quantizer": cfg.Quantizer, "deploy_quantizer": quant.MustLookup(cfg.Quantizer).Deploy,
 			"normalization": cfg.Normalization.String(),
@@ -124,6 +116,23 @@ func ExportSeqMNIST(b compute.Backend, store *model.Store, scopePath string) (*p
 		return nil, fmt.Errorf("models: ExportSeqMNIST: %w", err)
 	}
 	return m, nil
+}
+
+// readOutputLayer reads the output layer under scopePath ("output/weights",
+// hidden x classes, and "output/bias") for the exporter named exporter, whose
+// last recurrent layer has hidden units.
+func readOutputLayer(b compute.Backend, store *model.Store, scopePath, exporter string, hidden int) (w, bias []float32, classes int, err error) {
+	w, wd, err := readFloat32(b, store, model.JoinPath(scopePath, "output", "weights"))
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("models: %s: %w", exporter, err)
+	}
+	if bias, _, err = readFloat32(b, store, model.JoinPath(scopePath, "output", "bias")); err != nil {
+		return nil, nil, 0, fmt.Errorf("models: %s: %w", exporter, err)
+	}
+	if len(wd) != 2 || wd[0] != hidden {
+		return nil, nil, 0, fmt.Errorf("models: %s: output weights shape %v, want [%d, classes]", exporter, wd, hidden)
+	}
+	return w, bias, wd[1], nil
 }
 
 // readFloat32 returns the value of the variable at path as float32 and its

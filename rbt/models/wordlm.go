@@ -207,30 +207,16 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 		return nil, err
 	}
 	cfg, _ := recurrent.ReadConfig(store, model.JoinPath(scopePath, "rnn"))
-	readVar := func(p string) ([]float32, []int, error) {
-		data, dims, err := readFloat32(b, store, p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("models: ExportWordLM: %w", err)
-		}
-		return data, dims, nil
-	}
-	emb, ed, err := readVar(model.JoinPath(scopePath, WordLMEmbeddingScope, WordLMEmbeddingVar))
+	emb, ed, err := readFloat32(b, store, model.JoinPath(scopePath, WordLMEmbeddingScope, WordLMEmbeddingVar))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("models: ExportWordLM: %w", err)
 	}
 	if len(ed) != 2 || ed[1] != layers[0].Input {
 		return nil, fmt.Errorf("models: ExportWordLM: embedding shape %v, want [vocab, %d]", ed, layers[0].Input)
 	}
-	w, wd, err := readVar(model.JoinPath(scopePath, "output", "weights"))
+	w, bias, classes, err := readOutputLayer(b, store, scopePath, "ExportWordLM", layers[len(layers)-1].Hidden)
 	if err != nil {
 		return nil, err
-	}
-	bias, _, err := readVar(model.JoinPath(scopePath, "output", "bias"))
-	if err != nil {
-		return nil, err
-	}
-	if len(wd) != 2 || wd[0] != layers[len(layers)-1].Hidden {
-		return nil, fmt.Errorf("models: ExportWordLM: output weights shape %v, want [%d, classes]", wd, layers[len(layers)-1].Hidden)
 	}
 	if vocab != nil && len(vocab) != ed[0] {
 		return nil, fmt.Errorf("models: ExportWordLM: %d vocabulary words for an embedding of %d rows", len(vocab), ed[0])
@@ -238,7 +224,7 @@ func ExportWordLM(b compute.Backend, store *model.Store, scopePath string, vocab
 	m := &packed.Model{
 		Task: "wordlm", Vocab: vocab, Input: packed.Embedding,
 		Embedding: emb, EmbeddingDim: ed[1], Layers: layers,
-		Output: w, OutputBias: bias, Classes: wd[1],
+		Output: w, OutputBias: bias, Classes: classes,
 		Meta: map[string]string{
 			"quantizer": cfg.Quantizer, "deploy_quantizer": quant.MustLookup(cfg.Quantizer).Deterministic().Name,
 			"normalization": cfg.Normalization.String(),
