@@ -77,16 +77,7 @@ func CharLMModels() []CharLMModel { return append([]CharLMModel(nil), charLMMode
 
 // LookupCharLMModel returns the model with the given short name.
 func LookupCharLMModel(name string) (CharLMModel, error) {
-	for _, m := range charLMModels {
-		if strings.EqualFold(m.Name, name) {
-			return m, nil
-		}
-	}
-	names := make([]string, len(charLMModels))
-	for i, m := range charLMModels {
-		names[i] = m.Name
-	}
-	return CharLMModel{}, fmt.Errorf("experiments: unknown char-LM model %q (known: %s)", name, strings.Join(names, ", "))
+	return lookupModel("char-LM", charLMModels, func(m CharLMModel) string { return m.Name }, name)
 }
 
 // Precision is the storage precision of the model's quantized matrices, for

@@ -15,7 +15,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -60,16 +59,7 @@ func WordLMModels() []WordLMModel { return append([]WordLMModel(nil), wordLMMode
 
 // LookupWordLMModel returns the model with the given short name.
 func LookupWordLMModel(name string) (WordLMModel, error) {
-	for _, m := range wordLMModels {
-		if strings.EqualFold(m.Name, name) {
-			return m, nil
-		}
-	}
-	names := make([]string, len(wordLMModels))
-	for i, m := range wordLMModels {
-		names[i] = m.Name
-	}
-	return WordLMModel{}, fmt.Errorf("experiments: unknown word-LM model %q (known: %s)", name, strings.Join(names, ", "))
+	return lookupModel("word-LM", wordLMModels, func(m WordLMModel) string { return m.Name }, name)
 }
 
 // Precision is the storage precision of the model's quantized matrices.
