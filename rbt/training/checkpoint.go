@@ -142,12 +142,16 @@ func ReadState(path string) (*State, error) {
 // the loop: "ckpt-*" or "best-*") into store, overwriting existing variables
 // and creating missing ones (in their saved order), restores which variables
 // are trainable, and
-// returns the loop state saved with it. The store's hyperparameters are left
+// returns the loop state saved with it. A checkpoint whose files do not match
+// its manifest is refused with a *DamagedError. The store's hyperparameters are left
 // as they are. Use it to evaluate the best model:
 //
 //	path, _, ok, err := training.BestCheckpoint(dir)
 //	state, err := training.LoadCheckpoint(store, path)
 func LoadCheckpoint(store *model.Store, path string) (*State, error) {
+	if err := VerifyCheckpoint(path); err != nil {
+		return nil, err
+	}
 	st, err := ReadState(path)
 	if err != nil {
 		return nil, err
@@ -222,8 +226,17 @@ func nonFinite(t *tensors.Tensor) (bool, string) {
 }
 
 // writeCheckpoint writes store and state atomically into dir/name (replacing
-// an existing directory of that name) and returns its path.
+// an existing directory of that name) and returns its path. The files go into
+// a temporary directory, the manifest (ManifestFile) last; everything is
+// synced, then the directory is renamed into place. Errors name the
+// checkpoint and the file being written; the checkpoints already in dir are
+// left as they were.
 func writeCheckpoint(store *model.Store, dir, name string, state *State) (string, error) {
+	final := filepath.Join(dir, name)
+	fail := func(what string, err error) (string, error) {
+		return "", fmt.Errorf("training: writing checkpoint %s: %s: %w", final, what, err)
+	}
+	fault := faultCheckpointStart()
 	state.Version = stateVersion
 	state.Variables = state.Variables[:0]
 	var excluded []*model.Variable
@@ -235,11 +248,11 @@ func writeCheckpoint(store *model.Store, dir, name string, state *State) (string
 		state.Variables = append(state.Variables, VarInfo{v.Path(), v.Trainable})
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("training: creating checkpoint directory: %w", err)
+		return fail("creating the checkpoint directory", err)
 	}
 	tmp, err := os.MkdirTemp(dir, tmpPrefix+name+"-")
 	if err != nil {
-		return "", fmt.Errorf("training: creating temporary checkpoint directory: %w", err)
+		return fail("creating a temporary directory in "+dir, err)
 	}
 	ok := false
 	defer func() {
@@ -252,37 +265,52 @@ func writeCheckpoint(store *model.Store, dir, name string, state *State) (string
 		ExcludeVars(excluded...).Done()
 	store.SetLoader(prev)
 	if err != nil {
-		return "", fmt.Errorf("training: preparing checkpoint %s: %w", tmp, err)
+		return fail("preparing "+tmp, err)
 	}
 	if err := h.Save(); err != nil {
-		return "", fmt.Errorf("training: saving checkpoint variables: %w", err)
+		return fail("saving the variables into "+tmp, err)
+	}
+	if err := faultCheckpoint(fault, "vars", tmp); err != nil {
+		return fail("saving the variables into "+tmp, err)
 	}
 	data, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
-		return "", fmt.Errorf("training: encoding loop state: %w", err)
+		return fail("encoding the loop state", err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, StateFile), data, 0o644); err != nil {
-		return "", fmt.Errorf("training: writing loop state: %w", err)
+	statePath := filepath.Join(tmp, StateFile)
+	if err := writeFileSync(statePath, data); err != nil {
+		return fail("writing "+statePath, err)
+	}
+	if err := faultCheckpoint(fault, "state", tmp); err != nil {
+		return fail("writing "+statePath, err)
+	}
+	if err := writeManifest(tmp); err != nil {
+		return fail("checksums", err)
+	}
+	if err := faultCheckpoint(fault, "manifest", tmp); err != nil {
+		return fail("writing "+filepath.Join(tmp, ManifestFile), err)
 	}
 	if err := syncDir(tmp, true); err != nil {
-		return "", err
+		return fail("syncing", err)
 	}
-	final := filepath.Join(dir, name)
 	if _, err := os.Stat(final); err == nil {
 		// Same step written again (a replay after a crash): swap it out.
 		old := filepath.Join(dir, tmpPrefix+"old-"+name)
 		_ = os.RemoveAll(old)
 		if err := os.Rename(final, old); err != nil {
-			return "", fmt.Errorf("training: replacing checkpoint %s: %w", final, err)
+			return fail("moving the previous "+name+" aside", err)
 		}
 		defer os.RemoveAll(old)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return "", fmt.Errorf("training: renaming checkpoint into place: %w", err)
+		return fail("renaming "+tmp+" into place", err)
 	}
 	ok = true
 	if err := syncDir(dir, false); err != nil {
 		return "", err
+	}
+	if err := faultCheckpoint(fault, "renamed", final); err != nil {
+		return final, fmt.Errorf("training: after writing checkpoint %s: %w", final, err)
 	}
 	return final, nil
 }

@@ -146,6 +146,7 @@ type Loop struct {
 	savedStep   int64
 	lastLR      float64
 	bar         *progress
+	notes       []string // said once the progress bar is up (damaged checkpoints, a stale lock).
 }
 
 // New returns a loop training trainer's model on src.
@@ -223,11 +224,12 @@ func (l *Loop) init() error {
 		if err := cleanTemp(l.cfg.Dir); err != nil {
 			return err
 		}
-		path, _, ok, err := LatestCheckpoint(l.cfg.Dir)
+		path, notes, err := resumePoint(l.cfg.Dir)
 		if err != nil {
 			return err
 		}
-		if ok {
+		l.notes = append(l.notes, notes...)
+		if path != "" {
 			st, err := LoadCheckpoint(l.store, path)
 			if err != nil {
 				return err
@@ -239,7 +241,7 @@ func (l *Loop) init() error {
 			}
 			l.state = *st
 			l.resumedFrom, l.lastCkpt, l.savedStep = path, path, st.Step
-			if best, _, ok, err := BestCheckpoint(l.cfg.Dir); err == nil && ok {
+			if best, _, ok, err := BestCheckpoint(l.cfg.Dir); err == nil && ok && VerifyCheckpoint(best) == nil {
 				l.bestCkpt = best
 			}
 			l.initialized = true
@@ -254,16 +256,33 @@ func (l *Loop) init() error {
 }
 
 // Run trains until the configured number of steps or epochs, resuming from
-// the latest checkpoint in Config.Dir if there is one. When ctx is cancelled
+// the newest intact checkpoint in Config.Dir if there is one (damaged ones
+// are moved aside, with a warning). It holds Config.Dir's lock (LockDir)
+// while it runs: a second process on the same directory gets a *LockedError
+// naming the first. When ctx is cancelled
 // it saves a checkpoint at the current step and returns an error wrapping
 // ctx.Err(). A non-finite loss, validation value or weight returns a
 // *DivergedError without saving. Calling Run again continues the same run.
 func (l *Loop) Run(ctx context.Context) (err error) {
+	if l.cfg.Dir != "" {
+		lock, err := LockDir(l.cfg.Dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+		if lock.Stale.PID != 0 {
+			l.notes = append(l.notes, fmt.Sprintf("the previous run in %s (%s) ended without releasing its lock (killed?): taken over", l.cfg.Dir, lock.Stale))
+		}
+	}
 	if err := l.init(); err != nil {
 		return err
 	}
 	l.bar = newProgress(l.cfg.Progress, l.cfg.ProgressEvery)
 	defer l.bar.done()
+	for _, note := range l.notes {
+		l.bar.println(note)
+	}
+	l.notes = nil
 	if l.resumedFrom != "" && l.state.Step < l.TotalSteps() {
 		l.bar.println(fmt.Sprintf("resuming from %s (step %d, epoch %d, batch %d)",
 			l.resumedFrom, l.state.Step, l.state.Epoch, l.state.Index))
@@ -342,6 +361,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		} else {
 			ema = 0.95*ema + 0.05*loss
 		}
+		faultStep(l.store, step)
 		if l.cfg.OnStep != nil {
 			if err := l.cfg.OnStep(l, StepInfo{Step: step, Epoch: epoch, Index: index, Loss: loss}); err != nil {
 				return err

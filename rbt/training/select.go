@@ -18,12 +18,32 @@ func (l *Loop) RunUntilDiverged(ctx context.Context) (*DivergedError, error) {
 	return nil, err
 }
 
-// SelectCheckpoint returns the checkpoint to evaluate in dir: the best one
-// (by the validation metric) if any, else the latest; ok is false when dir
-// has neither.
+// SelectCheckpoint returns the checkpoint to evaluate in dir: the newest
+// intact best one (by the validation metric) if any, else the newest intact
+// regular one; ok is false when dir has neither. Damaged checkpoints (see
+// VerifyCheckpoint) are skipped; when every checkpoint is damaged the error
+// says which and why.
 func SelectCheckpoint(dir string) (path string, step int64, ok bool, err error) {
-	if path, step, ok, err = BestCheckpoint(dir); err != nil || ok {
-		return path, step, ok, err
+	var firstDamage error
+	for _, prefix := range []string{BestPrefix, CkptPrefix} {
+		paths, steps, err := listCheckpoints(dir, prefix)
+		if err != nil {
+			return "", 0, false, err
+		}
+		for i := len(paths) - 1; i >= 0; i-- {
+			err := VerifyCheckpoint(paths[i])
+			var d *DamagedError
+			if errors.As(err, &d) {
+				if firstDamage == nil {
+					firstDamage = err
+				}
+				continue
+			}
+			if err != nil {
+				return "", 0, false, err
+			}
+			return paths[i], steps[i], true, nil
+		}
 	}
-	return LatestCheckpoint(dir)
+	return "", 0, false, firstDamage
 }
