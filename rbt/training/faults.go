@@ -30,6 +30,8 @@ import (
 //	fail:ckpt:N:PHASE   the Nth checkpoint write fails at PHASE with an
 //	                    injected I/O error
 //	pause:step:N        pause after step N (before its checks and checkpoint)
+//	sleep:step:N:MS     after step N, print "rbt-fault: sleeping ..." and
+//	                    sleep MS milliseconds (time for the test to signal)
 //	nan:step:N          after step N, set the first element of the first
 //	                    trainable float variable to NaN
 const FaultEnv = "RBT_FAULT"
@@ -125,6 +127,10 @@ func faultStep(store *model.Store, step int64) {
 			pauseForever(fmt.Sprintf("after step %d", step))
 		case "nan":
 			poison(store)
+		case "sleep":
+			ms, _ := strconv.Atoi(r.phase)
+			fmt.Fprintf(os.Stderr, "rbt-fault: sleeping %d ms after step %d\n", ms, step)
+			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func runData(args []string) error {
 		for _, n := range names {
 			out, err := datasets.Fetch(ctx, fe, n, *dir)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			fmt.Printf("%s: verified in %s\n", n, out)
 		}
@@ -98,7 +98,7 @@ func runData(args []string) error {
 			}
 		}
 		if failed {
-			return errors.New("some files failed verification")
+			return errors.New("some files failed verification: move them away and download them again with `rbt data fetch NAME` (or copy them from a good source)")
 		}
 		return nil
 	}

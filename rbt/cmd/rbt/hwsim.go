@@ -40,6 +40,12 @@ func runHWSim(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := checkCounts(map[string]int64{"-chars": int64(*chars), "-window": int64(*window), "-steps": *steps}, 0); err != nil {
+		return err
+	}
+	if err := checkCounts(map[string]int64{"-hidden": int64(*hidden)}, 1); err != nil {
+		return err
+	}
 	var m *packed.Model
 	var err error
 	if *model != "" {
@@ -132,14 +138,14 @@ func runHWSim(args []string) error {
 		}
 	}
 	if err := writeCSVOut(*out, reports); err != nil {
-		return err
+		return failed(err)
 	}
 	if len(evals) > 0 {
 		if *evalOut == "" && *out == "" {
 			fmt.Println()
 		}
 		if err := writeCSVOut(*evalOut, evals); err != nil {
-			return err
+			return failed(err)
 		}
 	}
 	if *study != "" {
@@ -156,18 +162,18 @@ func runHWSim(args []string) error {
 		}
 		res, err := hwplot.Run(opt)
 		if err != nil {
-			return err
+			return failed(err)
 		}
 		if err := res.Study.WriteCSVs(*study); err != nil {
-			return err
+			return failed(err)
 		}
 		for _, f := range res.Figures {
 			if err := os.WriteFile(filepath.Join(*study, f.Name+".png"), f.PNG, 0o644); err != nil {
-				return err
+				return failed(err)
 			}
 		}
 		if err := os.WriteFile(filepath.Join(*study, "architecture.svg"), []byte(res.DiagramSVG), 0o644); err != nil {
-			return err
+			return failed(err)
 		}
 		fmt.Fprintf(os.Stderr, "rbt hwsim: study written to %s\n", *study)
 	}

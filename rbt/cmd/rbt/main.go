@@ -4,7 +4,9 @@
 //	rbt <command> [flags]
 //	rbt help
 //
-// Each command lives in its own file and registers itself in init.
+// Each command lives in its own file and registers itself in init. Exit
+// status (exit.go): 0 done, 1 the work failed (resumable), 2 bad input
+// (nothing written), 3 training finished with a diverged model.
 package main
 
 import (
@@ -56,7 +58,10 @@ func main() {
 		os.Exit(2)
 	}
 	if err := cmd.run(os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "rbt %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		code := exitCode(err)
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "rbt %s: %v\n", os.Args[1], err)
+		}
+		os.Exit(code)
 	}
 }

@@ -27,7 +27,10 @@ func init() {
 // finds it finished and only re-evaluates), evaluates the best-validation
 // weights in both inference modes, and writes results.md, results.json and
 // the figures (curves.png, tradeoff.png, gates.png) into -dir.
-// Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and exits.
+// Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and exits
+// with status 1. A model that diverges is scored at its last good checkpoint
+// and the command exits with status 3 after writing the results. A second
+// process on the same -dir is refused (the directory's lock names the first).
 func runTrain(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	task := fs.String("task", experiments.TaskPTBChar, "corpus: "+strings.Join(experiments.CharLMTasks(), ", "))
@@ -71,6 +74,9 @@ func runTrain(args []string) error {
 			cfg.Models = append(cfg.Models, m.Name)
 		}
 	}
+	if *steps < 0 {
+		return fmt.Errorf("-steps %d: want >= 0 (0: the budget's)", *steps)
+	}
 	if *steps > 0 {
 		cfg.Steps = *steps
 		if cfg.TradeOffSteps > *steps {
@@ -91,22 +97,27 @@ func runTrain(args []string) error {
 	if data.Note != "" {
 		fmt.Printf("NOTE: %s\n", data.Note)
 	}
+	lock, err := lockRunDir(*dir)
+	if err != nil {
+		return failed(err)
+	}
+	defer lock.Unlock()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := experiments.RunCharLM(ctx, cfg, data, *dir, os.Stdout)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w (checkpoint saved: run the same command again to resume)", err)
+			return failed(fmt.Errorf("%w (checkpoint saved: run the same command again to resume)", err))
 		}
-		return err
+		return failed(err)
 	}
 	if err := res.WriteFiles(*dir); err != nil {
-		return err
+		return failed(err)
 	}
 	fmt.Printf("\n%s\n", res.Table().Markdown())
 	for _, line := range res.Claims() {
 		fmt.Println(line)
 	}
 	fmt.Printf("results in %s (results.md, results.json, curves.png, tradeoff.png, gates.png)\n", filepath.Clean(*dir))
-	return nil
+	return charLMDivergences(res)
 }
