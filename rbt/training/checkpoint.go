@@ -270,6 +270,9 @@ func writeCheckpoint(store *model.Store, dir, name string, state *State) (string
 	if err := h.Save(); err != nil {
 		return fail("saving the variables into "+tmp, err)
 	}
+	if err := checkSaved(tmp, len(state.Variables)); err != nil {
+		return fail("saving the variables", err)
+	}
 	if err := faultCheckpoint(fault, "vars", tmp); err != nil {
 		return fail("saving the variables into "+tmp, err)
 	}

@@ -230,6 +230,13 @@ func (l *Loop) init() error {
 		}
 		l.notes = append(l.notes, notes...)
 		if path != "" {
+			// A kill between a write and its pruning leaves one checkpoint too many.
+			if err := prune(l.cfg.Dir, CkptPrefix, l.cfg.Keep); err != nil {
+				return err
+			}
+			if err := prune(l.cfg.Dir, BestPrefix, 1); err != nil {
+				return err
+			}
 			st, err := LoadCheckpoint(l.store, path)
 			if err != nil {
 				return err

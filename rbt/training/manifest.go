@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -176,4 +177,42 @@ func parseManifest(data []byte) ([]manifestEntry, error) {
 		return nil, errors.New("not sorted by name")
 	}
 	return out, nil
+}
+
+// checkSaved checks what GoMLX's checkpoint.Handler.Save left in dir: its
+// index (.json) lists want variables and its data file (.bin) is exactly as
+// long as they are. Save can return no error after a short write (measured:
+// under RLIMIT_FSIZE it left a 64 KiB .bin and an index of the variables that
+// fit), so the loop checks before the checkpoint is renamed into place.
+func checkSaved(dir string, want int) error {
+	jsons, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.json"))
+	bins, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.bin"))
+	if len(jsons) != 1 || len(bins) != 1 {
+		return fmt.Errorf("want one checkpoint-*.json and one .bin in %s, found %d and %d", dir, len(jsons), len(bins))
+	}
+	data, err := os.ReadFile(jsons[0])
+	if err != nil {
+		return err
+	}
+	var index struct {
+		Variables []struct {
+			Pos, Length int64
+		}
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		return fmt.Errorf("%s is not complete JSON (disk full?): %w", jsons[0], err)
+	}
+	var end int64
+	for _, v := range index.Variables {
+		end = max(end, v.Pos+v.Length)
+	}
+	st, err := os.Stat(bins[0])
+	if err != nil {
+		return err
+	}
+	if len(index.Variables) != want || st.Size() != end {
+		return fmt.Errorf("%s holds %d of the %d variables in %d bytes (want %d): the write was cut short (disk full, or a file size limit?)",
+			bins[0], len(index.Variables), want, st.Size(), end)
+	}
+	return nil
 }
