@@ -57,6 +57,11 @@ func runData(args []string) error {
 		if len(names) == 0 {
 			return dataUsage()
 		}
+		for _, n := range names { // every name checked before anything is fetched
+			if _, err := datasets.Files(n); err != nil {
+				return err
+			}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		fe := &download.Fetcher{}
