@@ -7,7 +7,7 @@ RBT_BUDGET ?= quick
 NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
 GO ?= go
 
-.PHONY: setup reproduce test vet gotest notebooks-smoke bench clean
+.PHONY: setup reproduce test vet gotest notebooks-smoke bench fuzz clean
 
 setup:
 	bash .ci/setup.sh
@@ -33,6 +33,19 @@ notebooks-smoke:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+# Every Fuzz target of the module, found with go test -list, for $(FUZZTIME)
+# each (go test -fuzz runs one target at a time). A crasher is written to the
+# package's testdata/fuzz/<target>/ and stops the run: commit it, and it stays a
+# regression case of go test.
+FUZZTIME ?= 60s
+fuzz:
+	@$(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { t[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2, t[i]; n = 0 }' > .fuzz-targets
+	@echo "fuzz: $$(wc -l < .fuzz-targets) targets, $(FUZZTIME) each"
+	@while read -r pkg target; do \
+		echo "== $$pkg $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || { rm -f .fuzz-targets; exit 1; }; \
+	done < .fuzz-targets; rm -f .fuzz-targets
 
 clean:
 	rm -rf results
