@@ -81,10 +81,35 @@ type Fetcher struct {
 	ProgressEvery time.Duration
 	// ProgressMin is the size from which progress is shown (0 = 1 MiB).
 	ProgressMin int64
+	// StallTimeout aborts a transfer when no byte (nor the response headers)
+	// arrives for that long (0 = DefaultStallTimeout). A stalled server is
+	// then an error like any other: the next source is tried.
+	StallTimeout time.Duration
 
 	mu       sync.Mutex
 	archives map[string]string // archive URL -> downloaded temp path, reused within one Fetcher
 	tmpDir   string
+}
+
+// DefaultStallTimeout is Fetcher.StallTimeout's default.
+const DefaultStallTimeout = 60 * time.Second
+
+// errStalled is the cause of a transfer cancelled by the stall timer.
+var errStalled = errors.New("stalled")
+
+// stallReader resets the stall timer at every byte received.
+type stallReader struct {
+	r     io.Reader
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (s stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.d)
+	}
+	return n, err
 }
 
 // Close removes archives kept by the Fetcher between Fetch calls.
@@ -326,7 +351,20 @@ func (fe *Fetcher) fetchFrom(ctx context.Context, f File, src Source, dir, dst s
 
 // get streams url into w, failing on a non-200 status, on a body longer than
 // limit (when limit >= 0), and on a body shorter than announced.
-func (fe *Fetcher) get(ctx context.Context, url, name string, limit int64, w io.Writer) error {
+func (fe *Fetcher) get(ctx context.Context, url, name string, limit int64, w io.Writer) (err error) {
+	stall := fe.StallTimeout
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer timer.Stop()
+	defer func() {
+		if err != nil && errors.Is(context.Cause(ctx), errStalled) {
+			err = fmt.Errorf("stalled: nothing received for %v (%w)", stall, err)
+		}
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -350,9 +388,9 @@ func (fe *Fetcher) get(ctx context.Context, url, name string, limit int64, w io.
 	if limit >= 0 {
 		total = limit
 	}
-	var body io.Reader = resp.Body
+	var body io.Reader = stallReader{resp.Body, timer, stall}
 	if limit >= 0 {
-		body = io.LimitReader(resp.Body, limit+1)
+		body = io.LimitReader(body, limit+1)
 	}
 	pw := fe.progress(name, total)
 	n, err := io.Copy(w, io.TeeReader(body, pw))
