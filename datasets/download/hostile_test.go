@@ -66,8 +66,10 @@ func TestHostileServer(t *testing.T) {
 		"/stall-body":    stallBody,
 		"/404":           fail(http.StatusNotFound),
 		"/500":           fail(http.StatusInternalServerError),
-		"/loop/":         func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, srvURL+r.URL.Path+"x", http.StatusFound) },
-		"/long":          chunked(append(append([]byte(nil), payload...), payload[:100]...)),
+		"/loop/": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, srvURL+r.URL.Path+"x", http.StatusFound)
+		},
+		"/long": chunked(append(append([]byte(nil), payload...), payload[:100]...)),
 		"/announce-more": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(payload)+100))
 			w.Write(payload)
