@@ -32,6 +32,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -229,6 +231,11 @@ func (l *Loop) init() error {
 			return err
 		}
 		l.notes = append(l.notes, notes...)
+		if path != "" && strings.HasPrefix(filepath.Base(path), BestPrefix) {
+			if path, err = regularFromBest(l.cfg.Dir, path); err != nil {
+				return err
+			}
+		}
 		if path != "" {
 			// A kill between a write and its pruning leaves one checkpoint too many.
 			if err := prune(l.cfg.Dir, CkptPrefix, l.cfg.Keep); err != nil {

@@ -85,3 +85,47 @@ func resumePoint(dir string) (path string, notes []string, err error) {
 	}
 	return path, notes, nil
 }
+
+// regularFromBest makes the regular checkpoint of a best one's step, when a
+// resume starts from best-N and ckpt-N is absent (a kill between the two
+// writes of a validation step, which writes the best one first): both hold
+// the same state, and the uninterrupted run has both. It returns the new
+// checkpoint's path.
+func regularFromBest(dir, best string) (string, error) {
+	step := strings.TrimPrefix(filepath.Base(best), BestPrefix)
+	final := filepath.Join(dir, CkptPrefix+step)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("training: writing checkpoint %s from %s: %w", final, best, err)
+	}
+	tmp, err := os.MkdirTemp(dir, tmpPrefix+CkptPrefix+step+"-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp) // gone after the rename; removes a failed copy
+	entries, err := os.ReadDir(best)
+	if err != nil {
+		return fail(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(best, e.Name()))
+		if err != nil {
+			return fail(err)
+		}
+		if err := writeFileSync(filepath.Join(tmp, e.Name()), data); err != nil {
+			return fail(err)
+		}
+	}
+	if err := VerifyCheckpoint(tmp); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(tmp, true); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fail(err)
+	}
+	return final, syncDir(dir, false)
+}

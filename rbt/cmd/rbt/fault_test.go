@@ -82,7 +82,8 @@ func resume(t *testing.T, dir string) proc {
 // then run again: it takes over the dead process's lock, resumes, and ends
 // bit-identical to an uninterrupted run (every checkpoint's weights, optimizer
 // state and RNG, the loop state and learning curve, results.json). Two cases
-// are killed a second time while resuming.
+// are killed a second time while resuming. Every pause point of the run:
+// FAULT_TRIALS=124.
 func TestKillResume(t *testing.T) {
 	reference(t)
 	pts := killPoints(t)
@@ -91,7 +92,9 @@ func TestKillResume(t *testing.T) {
 		cases = append(cases, []killPoint{pt})
 	}
 	all := allKillPoints()
-	cases = append(cases, []killPoint{all[9], all[len(all)-5]}, []killPoint{all[60], {"pause:ckpt:2:renamed", "rbt-fault: paused"}})
+	// Between a validation step's best checkpoint and its regular one (a case
+	// FAULT_TRIALS=124 found), then two runs killed twice.
+	cases = append(cases, []killPoint{all[4*12+3]}, []killPoint{all[9], all[len(all)-5]}, []killPoint{all[60], {"pause:ckpt:2:renamed", "rbt-fault: paused"}})
 	tried, resumed := 0, 0
 	for _, kills := range cases {
 		var names []string
