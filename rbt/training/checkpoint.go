@@ -22,10 +22,13 @@ import (
 //	<dir>/ckpt-00001200/   the loop's checkpoint after step 1200 (the last Keep are kept)
 //	<dir>/best-00001000/   the weights with the best validation metric so far (only the latest)
 //	<dir>/.tmp-*/          a checkpoint being written (removed at the next start)
+//	<dir>/damaged-*/       a checkpoint that failed its manifest at a resume, moved aside
+//	<dir>/.rbt.lock        held by the process training in dir (LockDir)
 //
 // Inside, the store's variables are a GoMLX checkpoint (checkpoint-*.json and
 // .bin, uncompressed), loadable with checkpoint.Load(store).Dir(path), and
-// StateFile holds the loop's own state as JSON.
+// StateFile holds the loop's own state as JSON, and ManifestFile, written
+// last, the SHA-256 of every other file (checked by LoadCheckpoint).
 //
 // GoMLX's checkpoint.Handler.Save writes its .bin and .json files in place
 // (a crash while saving leaves a truncated checkpoint that the next load
