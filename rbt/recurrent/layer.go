@@ -467,10 +467,10 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	// axis 1: the gradient of each step's product is then already in that
 	// layout, so the backward pass needs no per-step transpose of a G*n x n
 	// matrix (one transpose per pass instead of T).
-	qhT := Transpose(qh, 0, 1)
+	recurrentProducts := newStepProducts(Transpose(qh, 0, 1), T)
 	for t := range T {
-		pxt := pxs[t]                                          // [B, G*n]
-		ah := DotGeneral(h, []int{1}, nil, qhT, []int{1}, nil) // h . Q(Wh): [B, G*n]
+		pxt := pxs[t]                      // [B, G*n]
+		ah := recurrentProducts.step(t, h) // h . Q(Wh): [B, G*n]
 		switch {
 		case !useBN:
 		case r.deploy:
@@ -481,10 +481,10 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 			meansH, varsH = append(meansH, mean), append(varsH, variance)
 		}
 		if lstm {
-			z := Add(ah, pxt)
-			gg := Tanh(cols(z, 0, n))
-			sg := Sigmoid(cols(z, n, 4*n))
-			f, i, o := cols(sg, 0, n), cols(sg, n, 2*n), cols(sg, 2*n, 3*n)
+			z := splitAxis(Add(ah, pxt), 1, []int{n, 3 * n})
+			gg := Tanh(z[0])
+			sg := splitAxis(Sigmoid(z[1]), 1, []int{n, n, n})
+			f, i, o := sg[0], sg[1], sg[2]
 			c = Add(Mul(f, c), Mul(i, gg))
 			cn := c
 			switch {

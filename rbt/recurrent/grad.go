@@ -1,0 +1,118 @@
+package recurrent
+
+import (
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+)
+
+// This file holds two gradient shortcuts for the unrolled recurrence. Both
+// change only how the backward pass is built, not what it computes: each
+// returns the gradient autodiff would return, summed in another order (so
+// the last bits of float32 sums may differ).
+//
+// Both rest on graph.IdentityWithCustomGradient and on the order of reverse
+// autodiff: it visits nodes from the last built to the first, so a node's
+// custom gradient runs after those of every node built after it. A node built
+// early (the weight, the tensor being split) can therefore use gradients that
+// nodes built later (the per-step outputs, the parts) recorded during the
+// same backward pass. The default gradient of the nodes in between is still
+// built but unused, and the backend never executes it (dead-code elimination
+// of nodes that feed no output).
+
+// stepGradients records the gradients arriving at T per-step nodes during the
+// backward pass, for a custom gradient built earlier to consume them all at
+// once.
+type stepGradients struct {
+	nodes []*Node // forward per-step nodes
+	grads []*Node // their gradients, filled during the backward pass
+}
+
+func newStepGradients(steps int) *stepGradients {
+	return &stepGradients{nodes: make([]*Node, steps), grads: make([]*Node, steps)}
+}
+
+// record returns x (the value of step t) with a gradient that is recorded and
+// passed on unchanged.
+func (s *stepGradients) record(t int, x *Node) *Node {
+	s.nodes[t] = x
+	return IdentityWithCustomGradient(x, func(_, v *Node) *Node {
+		s.grads[t] = v
+		return v
+	})
+}
+
+// take returns the recorded gradients (zeros where none arrived) and clears
+// them, so a second backward pass over the same graph starts afresh.
+func (s *stepGradients) take() []*Node {
+	out := make([]*Node, len(s.grads))
+	for t, v := range s.grads {
+		if v == nil {
+			v = ZerosLike(s.nodes[t])
+		}
+		out[t] = v
+		s.grads[t] = nil
+	}
+	return out
+}
+
+// splitAxis splits x along axis into parts of the given sizes, like one
+// Slice per part, but with the gradient of x built as one Concatenate of the
+// parts' gradients. A Slice's own gradient is a zero-padded copy of the whole
+// x per part, summed over the parts: for P parts that is P full-size
+// buffers, and O(T^2) work when a [T, ...] tensor is split into its T steps.
+func splitAxis(x *Node, axis int, sizes []int) []*Node {
+	rec := newStepGradients(len(sizes))
+	whole := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+		return Concatenate(rec.take(), axis)
+	})
+	parts := make([]*Node, len(sizes))
+	from := 0
+	for i, size := range sizes {
+		parts[i] = rec.record(i, SliceAxis(whole, axis, AxisRange(from, from+size)))
+		from += size
+	}
+	return parts
+}
+
+// splitSteps splits x [T, ...] into its T steps [...].
+func splitSteps(x *Node) []*Node {
+	T := x.Shape().Dim(0)
+	sizes := make([]int, T)
+	for t := range sizes {
+		sizes[t] = 1
+	}
+	parts := splitAxis(x, 0, sizes)
+	for t, p := range parts {
+		parts[t] = Squeeze(p, 0)
+	}
+	return parts
+}
+
+// stepProducts builds y_t = u_t . W for t = 0..T-1 with W shared by all
+// steps, u_t [B, k], W given transposed as wT [m, k] (contracting its axis
+// 1, so that the gradient of u_t needs no transpose of W), y_t [B, m].
+//
+// The gradient of W is one product over all steps, dW^T = dY^T . U with
+// dY [T*B, m] and U [T*B, k], instead of T products of [k, B] x [B, m]: the
+// small per-step products spend more time packing their operands than
+// multiplying. The gradient of u_t is the usual per-step dy_t . W.
+type stepProducts struct {
+	wT     *Node // W transposed, with the batched gradient
+	inputs []*Node
+	out    *stepGradients
+}
+
+func newStepProducts(wT *Node, steps int) *stepProducts {
+	sp := &stepProducts{inputs: make([]*Node, steps), out: newStepGradients(steps)}
+	sp.wT = IdentityWithCustomGradient(wT, func(_, _ *Node) *Node {
+		dy := Concatenate(sp.out.take(), 0)                    // [T*B, m]
+		u := StopGradient(Concatenate(sp.inputs, 0))           // [T*B, k]
+		return DotGeneral(dy, []int{0}, nil, u, []int{0}, nil) // [m, k]
+	})
+	return sp
+}
+
+// step returns u . W for step t (u [B, k]).
+func (sp *stepProducts) step(t int, u *Node) *Node {
+	sp.inputs[t] = u
+	return sp.out.record(t, DotGeneral(u, []int{1}, nil, sp.wT, []int{1}, nil))
+}
