@@ -87,27 +87,30 @@ func splitSteps(x *Node) []*Node {
 	return parts
 }
 
-// stepProducts builds y_t = u_t . W for t = 0..T-1 with W shared by all
-// steps, u_t [B, k], W given transposed as wT [m, k] (contracting its axis
-// 1, so that the gradient of u_t needs no transpose of W), y_t [B, m].
+// stepProducts builds y_t = u_t . W for t = 0..T-1 with W [k, m] shared by
+// all steps, u_t [B, k], y_t [B, m].
 //
-// The gradient of W is one product over all steps, dW^T = dY^T . U with
-// dY [T*B, m] and U [T*B, k], instead of T products of [k, B] x [B, m]: the
+// The gradient of W is one product over all steps, dW = U^T . dY with U
+// [T*B, k] and dY [T*B, m], instead of T products of [k, B] x [B, m]: the
 // small per-step products spend more time packing their operands than
-// multiplying. The gradient of u_t is the usual per-step dy_t . W.
+// multiplying. The gradient of u_t is the usual per-step dy_t . W^T.
 type stepProducts struct {
-	wT     *Node // W transposed, with the batched gradient
+	wT     *Node // W transposed, [m, k]
 	inputs []*Node
 	out    *stepGradients
 }
 
-func newStepProducts(wT *Node, steps int) *stepProducts {
+func newStepProducts(w *Node, steps int) *stepProducts {
 	sp := &stepProducts{inputs: make([]*Node, steps), out: newStepGradients(steps)}
-	sp.wT = IdentityWithCustomGradient(wT, func(_, _ *Node) *Node {
-		dy := Concatenate(sp.out.take(), 0)                    // [T*B, m]
+	w = IdentityWithCustomGradient(w, func(_, _ *Node) *Node {
 		u := StopGradient(Concatenate(sp.inputs, 0))           // [T*B, k]
-		return DotGeneral(dy, []int{0}, nil, u, []int{0}, nil) // [m, k]
+		dy := Concatenate(sp.out.take(), 0)                    // [T*B, m]
+		return DotGeneral(u, []int{0}, nil, dy, []int{0}, nil) // [k, m]
 	})
+	// The per-step products contract axis 1 of W^T: the gradient of u_t,
+	// dy_t . W^T, then reads W^T in its stored layout (no per-step
+	// transpose of the k x m matrix).
+	sp.wT = Transpose(w, 0, 1)
 	return sp
 }
 

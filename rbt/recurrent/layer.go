@@ -467,7 +467,7 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	// axis 1: the gradient of each step's product is then already in that
 	// layout, so the backward pass needs no per-step transpose of a G*n x n
 	// matrix (one transpose per pass instead of T).
-	recurrentProducts := newStepProducts(Transpose(qh, 0, 1), T)
+	recurrentProducts := newStepProducts(qh, T)
 	for t := range T {
 		pxt := pxs[t]                      // [B, G*n]
 		ah := recurrentProducts.step(t, h) // h . Q(Wh): [B, G*n]
