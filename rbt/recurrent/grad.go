@@ -58,7 +58,7 @@ func (s *stepGradients) take() []*Node {
 // Slice per part, but with the gradient of x built as one Concatenate of the
 // parts' gradients. A Slice's own gradient is a zero-padded copy of the whole
 // x per part, summed over the parts: for P parts that is P full-size
-// buffers, and O(T^2) work when a [T, ...] tensor is split into its T steps.
+// buffers, and O(T^2) work when a tensor is split into its T steps.
 func splitAxis(x *Node, axis int, sizes []int) []*Node {
 	rec := newStepGradients(len(sizes))
 	whole := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
@@ -69,20 +69,6 @@ func splitAxis(x *Node, axis int, sizes []int) []*Node {
 	for i, size := range sizes {
 		parts[i] = rec.record(i, SliceAxis(whole, axis, AxisRange(from, from+size)))
 		from += size
-	}
-	return parts
-}
-
-// splitSteps splits x [T, ...] into its T steps [...].
-func splitSteps(x *Node) []*Node {
-	T := x.Shape().Dim(0)
-	sizes := make([]int, T)
-	for t := range sizes {
-		sizes[t] = 1
-	}
-	parts := splitAxis(x, 0, sizes)
-	for t, p := range parts {
-		parts[t] = Squeeze(p, 0)
 	}
 	return parts
 }
