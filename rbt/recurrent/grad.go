@@ -74,34 +74,42 @@ func splitAxis(x *Node, axis int, sizes []int) []*Node {
 }
 
 // stepProducts builds y_t = u_t . W for t = 0..T-1 with W [k, m] shared by
-// all steps, u_t [B, k], y_t [B, m].
+// all steps, u_t [B, k], y_t [B, m], with two gradient shortcuts:
 //
-// The gradient of W is one product over all steps, dW = U^T . dY with U
-// [T*B, k] and dY [T*B, m], instead of T products of [k, B] x [B, m]: the
-// small per-step products spend more time packing their operands than
-// multiplying. The gradient of u_t is the usual per-step dy_t . W^T.
+//   - dW is one product over all steps, U^T . dY with U [T*B, k] and dY
+//     [T*B, m], instead of T products of [k, B] x [B, m] (the small per-step
+//     products spend more time packing their operands than multiplying);
+//   - du_t = dy_t . W^T reads W^T, transposed once per pass, in the row-major
+//     [K, N] layout. Each product of the Go backend packs both operands
+//     again; it packs a [K, N] right operand with a fast copy of rows but a
+//     transposed [N, K] one with a slower generic gather, so the forward
+//     product uses W and the backward one W^T, both as [K, N].
 type stepProducts struct {
-	wT     *Node // W transposed, [m, k]
+	w, wT  *Node // [k, m], [m, k]
 	inputs []*Node
 	out    *stepGradients
 }
 
 func newStepProducts(w *Node, steps int) *stepProducts {
 	sp := &stepProducts{inputs: make([]*Node, steps), out: newStepGradients(steps)}
-	w = IdentityWithCustomGradient(w, func(_, _ *Node) *Node {
+	sp.wT = Transpose(w, 0, 1)
+	sp.w = IdentityWithCustomGradient(w, func(_, _ *Node) *Node {
 		u := StopGradient(Concatenate(sp.inputs, 0))           // [T*B, k]
 		dy := Concatenate(sp.out.take(), 0)                    // [T*B, m]
 		return DotGeneral(u, []int{0}, nil, dy, []int{0}, nil) // [k, m]
 	})
-	// The per-step products contract axis 1 of W^T: the gradient of u_t,
-	// dy_t . W^T, then reads W^T in its stored layout (no per-step
-	// transpose of the k x m matrix).
-	sp.wT = Transpose(w, 0, 1)
 	return sp
 }
 
 // step returns u . W for step t (u [B, k]).
 func (sp *stepProducts) step(t int, u *Node) *Node {
 	sp.inputs[t] = u
-	return sp.out.record(t, DotGeneral(u, []int{1}, nil, sp.wT, []int{1}, nil))
+	u = IdentityWithCustomGradient(u, func(_, _ *Node) *Node {
+		dy := sp.out.grads[t] // recorded below, and still there: take runs later
+		if dy == nil {
+			return ZerosLike(sp.inputs[t])
+		}
+		return DotGeneral(dy, []int{1}, nil, StopGradient(sp.wT), []int{0}, nil)
+	})
+	return sp.out.record(t, DotGeneral(u, []int{1}, nil, sp.w, []int{0}, nil))
 }
