@@ -94,9 +94,11 @@ func newStepProducts(w *Node, steps int) *stepProducts {
 	sp := &stepProducts{inputs: make([]*Node, steps), out: newStepGradients(steps)}
 	sp.wT = Transpose(w, 0, 1)
 	sp.w = IdentityWithCustomGradient(w, func(_, _ *Node) *Node {
-		u := StopGradient(Concatenate(sp.inputs, 0))           // [T*B, k]
-		dy := Concatenate(sp.out.take(), 0)                    // [T*B, m]
-		return DotGeneral(u, []int{0}, nil, dy, []int{0}, nil) // [k, m]
+		// U^T explicitly: given U and dY contracting their axis 0, the
+		// backend would transpose both (to its [N, K] right-operand layout).
+		uT := Transpose(StopGradient(Concatenate(sp.inputs, 0)), 0, 1) // [k, T*B]
+		dy := Concatenate(sp.out.take(), 0)                            // [T*B, m]
+		return DotGeneral(uT, []int{1}, nil, dy, []int{0}, nil)        // [k, m]
 	})
 	return sp
 }
