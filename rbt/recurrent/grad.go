@@ -111,7 +111,7 @@ func (sp *stepProducts) step(t int, u *Node) *Node {
 		if dy == nil {
 			return ZerosLike(sp.inputs[t])
 		}
-		return DotGeneral(dy, []int{1}, nil, StopGradient(sp.wT), []int{0}, nil)
+		return DotGeneral(dy, []int{1}, nil, sp.wT, []int{0}, nil)
 	})
 	return sp.out.record(t, DotGeneral(u, []int{1}, nil, sp.w, []int{0}, nil))
 }
