@@ -2,6 +2,8 @@ package recurrent
 
 import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
 // This file holds two gradient shortcuts for the unrolled recurrence. Both
@@ -12,8 +14,8 @@ import (
 // Both rest on graph.IdentityWithCustomGradient and on the order of reverse
 // autodiff: it visits nodes from the last built to the first, so a node's
 // custom gradient runs after those of every node built after it. A node built
-// early (the weight, the tensor being split) can therefore use gradients that
-// nodes built later (the per-step outputs, the parts) recorded during the
+// early (the weight, the matrix being split) can therefore use gradients that
+// nodes built later (the per-step outputs, the column blocks) recorded during the
 // same backward pass. The default gradient of the nodes in between is still
 // built but unused, and the backend never executes it (dead-code elimination
 // of nodes that feed no output).
@@ -54,21 +56,66 @@ func (s *stepGradients) take() []*Node {
 	return out
 }
 
-// splitAxis splits x along axis into parts of the given sizes, like one
-// Slice per part, but with the gradient of x built as one Concatenate of the
-// parts' gradients. A Slice's own gradient is a zero-padded copy of the whole
-// x per part, summed over the parts: for P parts that is P full-size
-// buffers, and O(T^2) work when a tensor is split into its T steps.
-func splitAxis(x *Node, axis int, sizes []int) []*Node {
-	rec := newStepGradients(len(sizes))
-	whole := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
-		return Concatenate(rec.take(), axis)
-	})
-	parts := make([]*Node, len(sizes))
+// colSplit splits matrices [R, C] into column blocks of the given widths,
+// like one Slice per block, but faster both ways on the Go backend:
+//
+//   - forward, each block is a Gather of contiguous row chunks of x viewed as
+//     [R*C/u, u] (u the gcd of the widths), copied with memmove; the
+//     backend's Slice copies element by element;
+//   - backward, the gradient of x is one Concatenate of the blocks'
+//     gradients. A Slice's own gradient is a zero-padded copy of the whole x
+//     per block, summed over the blocks: P full-size buffers for P blocks,
+//     O(T^2) work when a tensor is split into its T steps.
+//
+// The index constants are built once and shared by every split.
+type colSplit struct {
+	rows, cols, unit int
+	widths           []int
+	indices          []*Node // per block, [R, width/unit, 1]
+}
+
+func newColSplit(g *Graph, rows, cols int, widths []int) *colSplit {
+	unit, sum := 0, 0
+	for _, w := range widths {
+		unit, sum = gcd(unit, w), sum+w
+	}
+	if sum != cols {
+		exceptions.Panicf("recurrent: column blocks %v do not add up to %d columns", widths, cols)
+	}
+	cs := &colSplit{rows: rows, cols: cols, unit: unit, widths: widths}
+	chunksPerRow := cols / unit
 	from := 0
-	for i, size := range sizes {
-		parts[i] = rec.record(i, SliceAxis(whole, axis, AxisRange(from, from+size)))
-		from += size
+	for _, w := range widths {
+		k := w / unit
+		idx := make([]int32, 0, rows*k)
+		for r := range rows {
+			for j := range k {
+				idx = append(idx, int32(r*chunksPerRow+from/unit+j))
+			}
+		}
+		cs.indices = append(cs.indices, Const(g, tensors.FromFlatDataAndDimensions(idx, rows, k, 1)))
+		from += w
+	}
+	return cs
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// split returns the column blocks of x [R, C].
+func (cs *colSplit) split(x *Node) []*Node {
+	rec := newStepGradients(len(cs.widths))
+	whole := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+		return Concatenate(rec.take(), 1)
+	})
+	chunks := Reshape(whole, cs.rows*cs.cols/cs.unit, cs.unit)
+	parts := make([]*Node, len(cs.widths))
+	for i, w := range cs.widths {
+		parts[i] = rec.record(i, Reshape(Gather(chunks, cs.indices[i], true), cs.rows, w))
 	}
 	return parts
 }

@@ -301,8 +301,6 @@ func batchNorm(x, gamma *Node) (norm, mean, variance *Node) {
 	return norm, Squeeze(meanK, 0), Squeeze(varK, 0)
 }
 
-func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
-
 // rows returns rows min(t, S-1) of v [S, width] for t = 0..T-1, as [T, width]
 // (see row).
 func rows(v *Node, T int) *Node {
@@ -322,11 +320,10 @@ func rows(v *Node, T int) *Node {
 // The input does not feed the recurrence, so all steps are done at once: one
 // gather of the rows of Q(Wx) for token input (whose gradient is one scatter
 // into [V, G*n]) or one [B*T, d] x [d, G*n] product for dense input, and the
-// per-step BN of all steps as reductions over the leading (batch) axis of
+// per-step BN of all steps as a reduction over the leading (batch) axis of
 // [B, T*G*n], the layout the Go backend has fast kernels for (a reduction
 // over the middle axis of [T, B, G*n] and its [T, 1, G*n] broadcasts take
-// its generic, slower path). splitAxis then hands out the steps, with one
-// Concatenate as the gradient.
+// its generic, slower path). A colSplit then hands out the steps.
 func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node {
 	b, g := r.b, r.g
 	T, B, width := r.steps, r.batch, qx.Shape().Dim(1)
@@ -359,11 +356,11 @@ func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node
 			stX.update(b.norm, Reshape(means, T, width), Reshape(variances, T, width))
 		}
 	}
-	sizes := make([]int, T)
-	for t := range sizes {
-		sizes[t] = width
+	widths := make([]int, T)
+	for t := range widths {
+		widths[t] = width
 	}
-	return splitAxis(bx, 1, sizes)
+	return newColSplit(g, B, T*width, widths).split(bx)
 }
 
 // run builds the layer over all steps of input ([B, T] tokens or [B, T, d]
@@ -446,6 +443,13 @@ func (r *layerRun) run(input *Node) []*Node {
 	}
 	var meansH, varsH, meansC, varsC []*Node
 
+	// Gate blocks: LSTM [g | f i o] then [f | i | o]; GRU [r z | m] then [r | z].
+	var gateSplit, sigmoidSplit *colSplit
+	if lstm {
+		gateSplit, sigmoidSplit = newColSplit(g, B, G*n, []int{n, 3 * n}), newColSplit(g, B, 3*n, []int{n, n, n})
+	} else {
+		gateSplit, sigmoidSplit = newColSplit(g, B, G*n, []int{2 * n, n}), newColSplit(g, B, 2*n, []int{n, n})
+	}
 	hs := make([]*Node, T)
 	// The recurrent product uses Q(Wh) transposed, [G*n, n], contracting its
 	// axis 1: the gradient of each step's product is then already in that
@@ -465,9 +469,9 @@ func (r *layerRun) run(input *Node) []*Node {
 			meansH, varsH = append(meansH, mean), append(varsH, variance)
 		}
 		if lstm {
-			z := splitAxis(Add(ah, pxt), 1, []int{n, 3 * n})
+			z := gateSplit.split(Add(ah, pxt))
 			gg := Tanh(z[0])
-			sg := splitAxis(Sigmoid(z[1]), 1, []int{n, n, n})
+			sg := sigmoidSplit.split(Sigmoid(z[1]))
 			f, i, o := sg[0], sg[1], sg[2]
 			c = Add(Mul(f, c), Mul(i, gg))
 			cn := c
@@ -482,9 +486,10 @@ func (r *layerRun) run(input *Node) []*Node {
 			}
 			h = Mul(o, Tanh(cn))
 		} else {
-			rz := Sigmoid(Add(cols(pxt, 0, 2*n), cols(ah, 0, 2*n)))
-			rg, zg := cols(rz, 0, n), cols(rz, n, 2*n)
-			m := Tanh(Add(cols(pxt, 2*n, 3*n), Mul(rg, cols(ah, 2*n, 3*n))))
+			px, a := gateSplit.split(pxt), gateSplit.split(ah)
+			rz := sigmoidSplit.split(Sigmoid(Add(px[0], a[0])))
+			rg, zg := rz[0], rz[1]
+			m := Tanh(Add(px[1], Mul(rg, a[1])))
 			h = Add(Mul(OneMinus(zg), m), Mul(zg, h))
 		}
 		hs[t] = h
