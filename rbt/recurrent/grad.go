@@ -26,6 +26,12 @@ import (
 type stepGradients struct {
 	nodes []*Node // forward per-step nodes
 	grads []*Node // their gradients, filled during the backward pass
+
+	// passOne: only the first gradient recorded in a backward pass is passed
+	// on (the others stop), for nodes whose default gradient is unused: one
+	// path keeps the consumer's custom gradient reached, and the others'
+	// unused gradient graph is not built at all.
+	passOne, passed bool
 }
 
 func newStepGradients(steps int) *stepGradients {
@@ -38,6 +44,12 @@ func (s *stepGradients) record(t int, x *Node) *Node {
 	s.nodes[t] = x
 	return IdentityWithCustomGradient(x, func(_, v *Node) *Node {
 		s.grads[t] = v
+		if s.passOne {
+			if s.passed {
+				return nil
+			}
+			s.passed = true
+		}
 		return v
 	})
 }
@@ -53,6 +65,7 @@ func (s *stepGradients) take() []*Node {
 		out[t] = v
 		s.grads[t] = nil
 	}
+	s.passed = false
 	return out
 }
 
@@ -109,6 +122,7 @@ func gcd(a, b int) int {
 // split returns the column blocks of x [R, C].
 func (cs *colSplit) split(x *Node) []*Node {
 	rec := newStepGradients(len(cs.widths))
+	rec.passOne = true
 	whole := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
 		return Concatenate(rec.take(), 1)
 	})
