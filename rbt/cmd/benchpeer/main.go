@@ -10,10 +10,14 @@
 // /usr/bin/python3 when that interpreter has torch; otherwise the PyTorch
 // column stays empty. Each rbt measurement runs in a child process of its
 // own, so that its peak memory (maximum resident set) is that model's alone;
-// the CPU seconds are the child's user+system time over the timed steps. For
+// the CPU seconds are the child's user+system time over the timed steps (the
+// peer's: its process's CPU time with -steps steps less that with one step,
+// over -steps - 1). For
 // every (shape, model) the two sides alternate, -runs times, and the table
 // shows medians: on a shared machine the ratio within one run is the figure
-// to trust, not the absolute times.
+// to trust, not the absolute times, and the CPU ratio more than the wall one
+// (a busy machine gives a 1-thread peer and rbt's backend, which runs
+// independent ops on every core, unequal shares of wall time).
 //
 // Shapes (the peer's names): charlm-h256-t50, charlm-h256-t100 (one-hot
 // vocabulary 50, batch 32), charlm-h1000-t100 (batch 64, the paper's PTB
@@ -108,8 +112,8 @@ func main() {
 			fail(err)
 		}
 	}
-	if *steps < 1 || *runs < 1 {
-		fail(fmt.Errorf("-steps %d -runs %d: want both >= 1", *steps, *runs))
+	if *steps < 2 || *runs < 1 {
+		fail(fmt.Errorf("-steps %d -runs %d: want steps >= 2, runs >= 1", *steps, *runs))
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -126,11 +130,17 @@ func main() {
 			for _, m := range modelList {
 				fmt.Fprintf(os.Stderr, "# run %d/%d %s %s\n", run, *runs, s.name, m)
 				if havePeer {
-					cmd := exec.Command(*python, *peer, "--steps", fmt.Sprint(*steps), "--models", m, s.name)
-					cmd.Stdout, cmd.Stderr = out, os.Stderr
-					if err := cmd.Run(); err != nil {
-						fail(fmt.Errorf("peer %s %s: %w", s.name, m, err))
+					// The peer's CPU time per step: the process's CPU seconds with
+					// -steps steps less those with one step, over -steps - 1.
+					cpuOne, err := runPeer(io.Discard, *python, *peer, s.name, m, 1)
+					if err != nil {
+						fail(err)
 					}
+					cpuAll, err := runPeer(out, *python, *peer, s.name, m, *steps)
+					if err != nil {
+						fail(err)
+					}
+					fmt.Fprintf(out, "peercpu %s %s %.4f\n", s.name, m, max(cpuAll-cpuOne, 0)/float64(*steps-1))
 				}
 				cmd := exec.Command(self, "-steps", fmt.Sprint(*steps), "-child", s.name+" "+m)
 				cmd.Stdout, cmd.Stderr = out, os.Stderr
@@ -153,7 +163,18 @@ func main() {
 	if !havePeer {
 		peerNote = "PyTorch: not measured (" + *python + " has no torch, or " + *peer + " is missing)"
 	}
-	fmt.Printf("\nMedians of %d runs of %d steps each; ratio = PyTorch ms / rbt ms (> 1: rbt faster). %s.\n", *runs, *steps, peerNote)
+	fmt.Printf("\nMedians of %d runs of %d steps each; ratios = PyTorch / rbt (> 1: rbt faster). %s.\n", *runs, *steps, peerNote)
+}
+
+// runPeer runs the PyTorch peer on one shape and model, its output to w, and
+// returns the process's user+system CPU seconds.
+func runPeer(w io.Writer, python, script, shape, model string, steps int) (float64, error) {
+	cmd := exec.Command(python, script, "--steps", fmt.Sprint(steps), "--models", model, shape)
+	cmd.Stdout, cmd.Stderr = w, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("peer %s %s: %w", shape, model, err)
+	}
+	return (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds(), nil
 }
 
 func fail(err error) {

@@ -14,13 +14,14 @@ func TestParseLines(t *testing.T) {
 		err       bool
 	}{
 		{name: "both sides, comments and noise ignored",
-			in: "# torch 1.13.0a0 threads 1\npeer charlm-h256-t50 bn-binary 79.4 20151\n" +
+			in: "# torch 1.13.0a0 threads 1\npeer charlm-h256-t50 bn-binary 79.4 20151\npeercpu charlm-h256-t50 bn-binary 0.0801\n" +
 				"# rbt charlm-h256-t50 bn-binary first step (build+compile+run) 0.25 s\n" +
 				"rbt charlm-h256-t50 bn-binary 40.5 0.0812 310\nsome warning\n",
-			peer: []measurement{{shape: "charlm-h256-t50", model: "bn-binary", msPerStep: 79.4}},
+			peer: []measurement{{shape: "charlm-h256-t50", model: "bn-binary", msPerStep: 79.4, cpuPerStep: 0.0801}},
 			rbt:  []measurement{{shape: "charlm-h256-t50", model: "bn-binary", msPerStep: 40.5, cpuPerStep: 0.0812, peakMiB: 310}}},
 		{name: "empty", in: ""},
 		{name: "short peer line", in: "peer charlm-h256-t50 bn-binary 79.4\n", err: true},
+		{name: "peercpu without its peer line", in: "peer s1 bn-fp 80 1\npeercpu s1 bn-binary 0.08\n", err: true},
 		{name: "bad number", in: "rbt charlm-h256-t50 bn-fp 4x.5 0.08 300\n", err: true},
 	}
 	for _, tc := range tests {
@@ -56,10 +57,13 @@ func equal(a, b []measurement) bool {
 // where a side is missing, rows in the order of shapes then models.
 func TestTable(t *testing.T) {
 	in := `peer s1 bn-fp 80 1
+peercpu s1 bn-fp 0.09
 rbt s1 bn-fp 50 0.05 300
 peer s1 bn-fp 100 1
+peercpu s1 bn-fp 0.1
 rbt s1 bn-fp 40 0.04 310
 peer s1 bn-fp 70 1
+peercpu s1 bn-fp 0.08
 rbt s1 bn-fp 45 0.06 305
 rbt s2 bn-binary 10 0.01 100
 `
@@ -69,10 +73,10 @@ rbt s2 bn-binary 10 0.01 100
 	}
 	var b bytes.Buffer
 	writeTable(&b, buildRows([]string{"s2", "s1"}, []string{"bn-binary", "bn-fp"}, rbt, peer))
-	want := `| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | rbt CPU s/step | rbt peak MiB |
-|---|---|---|---|---|---|---|
-| bn-binary | s2 | - | 10.0 | - | 0.010 | 100 |
-| bn-fp | s1 | 80.0 | 45.0 | 1.78x | 0.050 | 305 |
+	want := `| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | PyTorch CPU s/step | rbt CPU s/step | CPU ratio | rbt peak MiB |
+|---|---|---|---|---|---|---|---|---|
+| bn-binary | s2 | - | 10.0 | - | - | 0.010 | - | 100 |
+| bn-fp | s1 | 80.0 | 45.0 | 1.78x | 0.090 | 0.050 | 1.80x | 305 |
 `
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
