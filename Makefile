@@ -7,7 +7,7 @@ RBT_BUDGET ?= quick
 NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
 GO ?= go
 
-.PHONY: setup reproduce test vet gotest notebooks-smoke bench fuzz clean
+.PHONY: setup reproduce test vet gotest notebooks-smoke bench bench-peer fuzz clean
 
 setup:
 	bash .ci/setup.sh
@@ -46,6 +46,16 @@ fuzz:
 		echo "== $$pkg $$target"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || { rm -f .fuzz-targets; exit 1; }; \
 	done < .fuzz-targets; rm -f .fuzz-targets
+
+# One training step of rbt's models side by side with PyTorch (../shared/bench/torch_lstm_bench.py,
+# when /usr/bin/python3 has torch), one table of medians. A quick run: make bench-peer
+# BENCH_SHAPES=charlm-h256-t50 BENCH_RUNS=1 (empty BENCH_SHAPES = every shape; h1000 and sMNIST are slow).
+BENCH_SHAPES ?=
+BENCH_MODELS ?= bn-fp,bn-binary,bn-ternary,nn.LSTM
+BENCH_STEPS ?= 5
+BENCH_RUNS ?= 3
+bench-peer:
+	$(GO) run ./rbt/cmd/benchpeer -shapes '$(BENCH_SHAPES)' -models '$(BENCH_MODELS)' -steps $(BENCH_STEPS) -runs $(BENCH_RUNS)
 
 clean:
 	rm -rf results

@@ -30,23 +30,24 @@ import (
 // chars/s = B*T characters per second of training; cpu-s/step is the
 // process CPU time per step, steadier than wall time on a shared machine.
 //
-// Measured here (2 cores shared with other jobs, load average 12-20, so wall
-// figures are noisy; go1.27.3, Go backend), CPU seconds per step:
+// Measured 2026-12-06 (2 cores shared with three other developers' builds and
+// tests, load average 1.4-9, so wall figures are noisy and CPU seconds the
+// steadier measure; go1.27.3, Go backend, GOEXPERIMENT=simd), CPU seconds per
+// step, median of 3 runs of 10 steps, the commit before the batched input
+// side and gradients (grad.go) against after, alternating in one session:
 //
-//	                    GOEXPERIMENT=simd   without simd
-//	gomlx-lstm (float)  0.92                2.35
-//	fp-bn               0.19-0.22           1.25
-//	binary-bn           0.20-0.22           1.31
-//	ternary-bn          0.22-0.23           1.19
-//	fp-nonorm           0.16-0.22           1.11
+//	                    before   after
+//	fp-bn               0.107    0.079
+//	binary-bn           0.112    0.081
+//	ternary-bn          0.122    0.082
+//	fp-nonorm           0.089    0.063
 //
-// so the full BN-binary step costs 4.4x less CPU than GoMLX's own float LSTM
-// with SIMD (1.8x without). Wall chars/s with SIMD: gomlx-lstm 350-500,
-// binary-bn 2800-3150. Lengths (BN-binary, CPU s/step with SIMD): T=50 0.23,
-// T=100 0.45-0.51, T=200 0.89-0.97 (linear); sequential MNIST (n=100, B=100,
-// T=784) 2.7. BenchmarkCompile (build+compile CPU s): T=50 0.11, T=100 0.24,
-// T=200 0.50, T=400 1.30 (the backend's DAG sort grows slightly faster than
-// linearly).
+// Lengths (BenchmarkLength, CPU s/step, BN-binary): char LM T=100 0.32 ->
+// 0.17; sequential MNIST (n=100, B=100, T=784) 1.41 -> 1.27, build+compile
+// 0.9 s. BenchmarkCompile (build+compile CPU s): T=100 0.081 -> 0.064,
+// T=400 0.58 -> 0.38. Earlier figures of the same benchmarks (another load):
+// gomlx-lstm (float) 0.92, and without simd fp-bn 1.25, binary-bn 1.31.
+// `make bench-peer` compares with PyTorch.
 const (
 	benchB, benchT, benchV, benchN = 32, 50, 50, 256
 )

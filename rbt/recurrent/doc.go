@@ -74,8 +74,14 @@
 // # Cost
 //
 // The GoMLX graph is unrolled over the T steps and grows linearly with T.
-// Each step does one [B, n] x [n, G*n] recurrent product (against Q(Wh)
-// transposed once per pass, so the backward pass needs no per-step transpose)
-// and one input product (a row gather for token input); the gate blocks are
-// sliced from the fused result. See bench_test.go for measured step times.
+// Only the recurrence is done step by step: each step does one [B, n] x
+// [n, G*n] recurrent product, its BN, the gate math and the cell BN. The
+// input side does not depend on the state and is done for all steps at once
+// (one row gather for token input or one [B*T, d] product, its BN as one
+// reduction), and so is the gradient of Q(Wh): one [n, T*B] x [T*B, G*n]
+// product instead of T small ones (grad.go: custom gradients through
+// graph.IdentityWithCustomGradient, the same sums in another order). Gate
+// blocks and per-step inputs are cut out by row-chunk gathers, whose gradient
+// is one Concatenate. See bench_test.go and `make bench-peer` for measured
+// step times.
 package recurrent

@@ -127,19 +127,17 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		exceptions.Panicf("recurrent: Quantizer not set (zero value)")
 	}
 	var batch, steps int
-	var input *Node // time-major: [T, B] tokens or [T, B, d] features (layer 0)
+	input := b.x // [B, T] tokens or [B, T, d] features (layer 0)
 	if b.vocab > 0 {
 		if b.x.Rank() != 2 || !b.x.DType().IsInt() {
 			exceptions.Panicf("recurrent: OneHot(%d) wants int token ids [B, T], got %s", b.vocab, b.x.Shape())
 		}
 		batch, steps = b.x.Shape().Dim(0), b.x.Shape().Dim(1)
-		input = Transpose(b.x, 0, 1)
 	} else {
 		if b.x.Rank() != 3 || !b.x.DType().IsFloat() {
 			exceptions.Panicf("recurrent: want float features [B, T, d] (or OneHot for tokens [B, T]), got %s", b.x.Shape())
 		}
 		batch, steps = b.x.Shape().Dim(0), b.x.Shape().Dim(1)
-		input = Transpose(b.x, 0, 1)
 		if input.DType() != b.dtype {
 			input = ConvertDType(input, b.dtype)
 		}
@@ -161,16 +159,18 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		final.C = make([]*Node, b.layers)
 	}
 	b.weights = make([][2]*Node, b.layers)
-	// Per-step inputs (recursive halving, see unstack); layer k > 0 takes the
-	// hidden states of layer k-1 directly.
-	hs := unstack(input)
+	// Layer k > 0 takes the hidden states of layer k-1, [B, T, n].
+	var hs []*Node
 	for k := range b.layers {
+		if k > 0 {
+			input = Stack(hs, 1)
+		}
 		ls := b.scope.In("layer_%d", k)
 		lr := &layerRun{
 			b: b, scope: ls, k: k, g: g, q: q, batch: batch, steps: steps,
 			training: training, deploy: deploy, tokens: k == 0 && b.vocab > 0,
 		}
-		hs = lr.run(hs)
+		hs = lr.run(input)
 		final.H[k] = lr.hLast
 		if b.cell == LSTM {
 			final.C[k] = lr.cLast
@@ -301,26 +301,15 @@ func batchNorm(x, gamma *Node) (norm, mean, variance *Node) {
 	return norm, Squeeze(meanK, 0), Squeeze(varK, 0)
 }
 
-func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
-
-// unstack splits x [T, ...] into T nodes [...] by recursive halving. A plain
-// Slice per step would cost O(T^2) in the backward pass (each Slice's gradient
-// is a zero-padded copy of the whole x); halving costs O(T log T).
-func unstack(x *Node) []*Node {
-	T := x.Shape().Dim(0)
-	out := make([]*Node, 0, T)
-	var rec func(part *Node, n int)
-	rec = func(part *Node, n int) {
-		if n == 1 {
-			out = append(out, Squeeze(part, 0))
-			return
-		}
-		h := n / 2
-		rec(Slice(part, AxisRange(0, h)), h)
-		rec(Slice(part, AxisRange(h, n)), n-h)
+// rows returns rows min(t, S-1) of v [S, width] for t = 0..T-1, as [T, width]
+// (see row).
+func rows(v *Node, T int) *Node {
+	s := v.Shape().Dim(0)
+	if T <= s {
+		return Slice(v, AxisRange(0, T))
 	}
-	rec(x, T)
-	return out
+	last := BroadcastToDims(row(v, s-1), T-s, v.Shape().Dim(1))
+	return Concatenate([]*Node{v, last}, 0)
 }
 
 // inputSide returns the input-side pre-activations of every step, [B, G*n]
@@ -328,63 +317,55 @@ func unstack(x *Node) []*Node {
 // ScaleX[s]*(x_t . Q(Wx)) + ShiftX[s] in deploy mode, x_t . Q(Wx) + bias
 // without normalization.
 //
-// Token input gathers the rows of Q(Wx) step by step, and dense input does
-// one product per step. Computing the product for all steps at once and then
-// slicing it per step was measured slower on the Go backend (BN-binary char
-// LM, n=256, T=50: 0.34 vs 0.24 CPU-s per training step; sequential MNIST,
-// n=100, T=784: 6.3 vs 2.2): each step's Slice has a zero-padded copy of the
-// whole [T, B, G*n] tensor as its gradient (O(T^2), or O(T log T) with the
-// recursive halving of unstack), while a step's gather has a scatter into
-// [V, G*n] as its gradient. Only the (narrow) inputs are unstacked.
-func (r *layerRun) inputSide(inputs []*Node, qx, bias, gammaX *Node, stX bnStats) []*Node {
+// The input does not feed the recurrence, so all steps are done at once: one
+// gather of the rows of Q(Wx) for token input (whose gradient is one scatter
+// into [V, G*n]) or one [B*T, d] x [d, G*n] product for dense input, and the
+// per-step BN of all steps as a reduction over the leading (batch) axis of
+// [B, T*G*n], the layout the Go backend has fast kernels for (a reduction
+// over the middle axis of [T, B, G*n] and its [T, 1, G*n] broadcasts take
+// its generic, slower path). A colSplit then hands out the steps.
+func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node {
 	b, g := r.b, r.g
-	T := r.steps
-	useBN := b.norm != None
-	var qxT *Node
-	if !r.tokens {
-		qxT = Transpose(qx, 0, 1) // see qhT in run
+	T, B, width := r.steps, r.batch, qx.Shape().Dim(1)
+	var bx *Node // [B, T*G*n]
+	if r.tokens {
+		bx = Gather(qx, InsertAxes(input, -1))
+	} else {
+		flat := Reshape(input, B*T, input.Shape().Dim(2))
+		bx = DotGeneral(flat, []int{1}, nil, qx, []int{0}, nil)
 	}
-	var scaleX, shiftX *Node
-	if useBN && r.deploy {
-		scaleX, shiftX = stX.folded(g, gammaX, bias)
-	}
-	bias2 := ExpandAxes(bias, 0)
-	gammaX2 := func() *Node {
-		if gammaX == nil {
-			return nil
+	bx = Reshape(bx, B, T*width)
+	// perStep lays out per-step (or per-unit) values [T, width] (or [width])
+	// as [1, T*width], matching bx.
+	perStep := func(v *Node) *Node {
+		if v.Rank() == 1 {
+			v = BroadcastToDims(ExpandAxes(v, 0), T, width)
 		}
-		return ExpandAxes(gammaX, 0)
-	}()
-	out := make([]*Node, T)
-	var means, vars []*Node
-	for t := range T {
-		var bxt *Node // [B, G*n]
-		if r.tokens {
-			bxt = Gather(qx, InsertAxes(inputs[t], -1))
-		} else {
-			bxt = DotGeneral(inputs[t], []int{1}, nil, qxT, []int{1}, nil)
-		}
-		switch {
-		case !useBN:
-			bxt = Add(bxt, bias2)
-		case r.deploy:
-			bxt = Add(Mul(bxt, row(scaleX, t)), row(shiftX, t))
-		default:
-			norm, mean, variance := batchNorm(bxt, gammaX2)
-			bxt = Add(norm, bias2)
-			means, vars = append(means, mean), append(vars, variance)
-		}
-		out[t] = bxt
+		return Reshape(v, 1, T*width)
 	}
-	if useBN && r.training {
-		stX.update(b.norm, Stack(means, 0), Stack(vars, 0))
+	switch {
+	case b.norm == None:
+		bx = Add(bx, perStep(bias))
+	case r.deploy:
+		scaleX, shiftX := stX.folded(g, gammaX, bias)
+		bx = Add(Mul(bx, perStep(rows(scaleX, T))), perStep(rows(shiftX, T)))
+	default:
+		norm, means, variances := batchNorm(bx, perStep(gammaX))
+		bx = Add(norm, perStep(bias))
+		if r.training {
+			stX.update(b.norm, Reshape(means, T, width), Reshape(variances, T, width))
+		}
 	}
-	return out
+	widths := make([]int, T)
+	for t := range widths {
+		widths[t] = width
+	}
+	return newColSplit(g, B, T*width, widths).split(bx)
 }
 
-// run builds the layer over all steps; inputs holds the T per-step inputs
-// ([B] tokens or [B, d] features); it returns the T hidden states [B, n].
-func (r *layerRun) run(inputs []*Node) []*Node {
+// run builds the layer over all steps of input ([B, T] tokens or [B, T, d]
+// features); it returns the T hidden states [B, n].
+func (r *layerRun) run(input *Node) []*Node {
 	b, g, scope := r.b, r.g, r.scope
 	n, G, dt := b.hidden, r.gates(), b.dtype
 	T, B := r.steps, r.batch
@@ -392,7 +373,7 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	if r.tokens {
 		d = b.vocab
 	} else {
-		d = inputs[0].Shape().Dim(1)
+		d = input.Shape().Dim(2)
 	}
 	w0x, w0h := quant.W0(d, G*n), quant.W0(n, G*n)
 
@@ -440,7 +421,7 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	qh := r.q.Sample(scope, wh, w0h)
 	b.weights[r.k] = [2]*Node{qx, qh}
 
-	pxs := r.inputSide(inputs, qx, bias, gammaX, stX)
+	pxs := r.inputSide(input, qx, bias, gammaX, stX)
 
 	// Deploy: folded recurrent and cell statistics.
 	var scaleH, shiftH, scaleC, shiftC *Node
@@ -462,15 +443,22 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 	}
 	var meansH, varsH, meansC, varsC []*Node
 
+	// Gate blocks: LSTM [g | f i o] then [f | i | o]; GRU [r z | m] then [r | z].
+	var gateSplit, sigmoidSplit *colSplit
+	if lstm {
+		gateSplit, sigmoidSplit = newColSplit(g, B, G*n, []int{n, 3 * n}), newColSplit(g, B, 3*n, []int{n, n, n})
+	} else {
+		gateSplit, sigmoidSplit = newColSplit(g, B, G*n, []int{2 * n, n}), newColSplit(g, B, 2*n, []int{n, n})
+	}
 	hs := make([]*Node, T)
 	// The recurrent product uses Q(Wh) transposed, [G*n, n], contracting its
 	// axis 1: the gradient of each step's product is then already in that
 	// layout, so the backward pass needs no per-step transpose of a G*n x n
 	// matrix (one transpose per pass instead of T).
-	qhT := Transpose(qh, 0, 1)
+	recurrentProducts := newStepProducts(qh, T)
 	for t := range T {
-		pxt := pxs[t]                                          // [B, G*n]
-		ah := DotGeneral(h, []int{1}, nil, qhT, []int{1}, nil) // h . Q(Wh): [B, G*n]
+		pxt := pxs[t]                      // [B, G*n]
+		ah := recurrentProducts.step(t, h) // h . Q(Wh): [B, G*n]
 		switch {
 		case !useBN:
 		case r.deploy:
@@ -481,10 +469,10 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 			meansH, varsH = append(meansH, mean), append(varsH, variance)
 		}
 		if lstm {
-			z := Add(ah, pxt)
-			gg := Tanh(cols(z, 0, n))
-			sg := Sigmoid(cols(z, n, 4*n))
-			f, i, o := cols(sg, 0, n), cols(sg, n, 2*n), cols(sg, 2*n, 3*n)
+			z := gateSplit.split(Add(ah, pxt))
+			gg := Tanh(z[0])
+			sg := sigmoidSplit.split(Sigmoid(z[1]))
+			f, i, o := sg[0], sg[1], sg[2]
 			c = Add(Mul(f, c), Mul(i, gg))
 			cn := c
 			switch {
@@ -498,9 +486,10 @@ func (r *layerRun) run(inputs []*Node) []*Node {
 			}
 			h = Mul(o, Tanh(cn))
 		} else {
-			rz := Sigmoid(Add(cols(pxt, 0, 2*n), cols(ah, 0, 2*n)))
-			rg, zg := cols(rz, 0, n), cols(rz, n, 2*n)
-			m := Tanh(Add(cols(pxt, 2*n, 3*n), Mul(rg, cols(ah, 2*n, 3*n))))
+			px, a := gateSplit.split(pxt), gateSplit.split(ah)
+			rz := sigmoidSplit.split(Sigmoid(Add(px[0], a[0])))
+			rg, zg := rz[0], rz[1]
+			m := Tanh(Add(px[1], Mul(rg, a[1])))
 			h = Add(Mul(OneMinus(zg), m), Mul(zg, h))
 		}
 		hs[t] = h
