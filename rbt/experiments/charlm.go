@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/backend"
@@ -78,6 +79,27 @@ func CharLMModels() []CharLMModel { return append([]CharLMModel(nil), charLMMode
 // LookupCharLMModel returns the model with the given short name.
 func LookupCharLMModel(name string) (CharLMModel, error) {
 	return lookupModel("char-LM", charLMModels, func(m CharLMModel) string { return m.Name }, name)
+}
+
+// NoBNGradientClip is the element-wise gradient clip of the quantized models
+// without normalization (optim's AdamConfig.ClipGradient; char-rnn's value):
+// without it BinaryConnect's back-propagation through time explodes (~1e26 at
+// step 1) and overflows Adam's second moment.
+const NoBNGradientClip = 5
+
+// optimizer is the model's Adam: the step of Wx, Wh clipped to [-W0, W0]
+// for the BN binary/ternary recipe (ClipLatent), gradients clipped for the
+// quantized no-BN ablations, and the latent weights bounded for the quantizers
+// that ask for it (BinaryConnect and ternary connect: [-1, 1]).
+func (m CharLMModel) optimizer(lr float64) optimizer.Interface {
+	opt := optim.Adam().LearningRate(lr).ClipLatent(m.ClipLatent)
+	if m.Normalization == recurrent.None && m.Quantizer != "fp" {
+		opt.ClipGradient(NoBNGradientClip)
+	}
+	if q, err := quant.Lookup(m.Quantizer); err == nil && q.LatentBound > 0 {
+		opt.LatentBound(q.LatentBound)
+	}
+	return opt.Done()
 }
 
 // Precision is the storage precision of the model's quantized matrices, for
@@ -415,7 +437,7 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	B, T := j.cfg.Batch, j.cfg.SeqLen
 	src := charWindowSource(windows, B, T)
 	store := model.NewStore()
-	opt := optim.Adam().LearningRate(j.cfg.LR).ClipLatent(j.m.ClipLatent).Done()
+	opt := j.m.optimizer(j.cfg.LR)
 	lm := j.lm(recurrent.CodeMode)
 	if err := lm.Validate(); err != nil {
 		return nil, err
@@ -509,7 +531,7 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Char
 			return nil, err
 		}
 	case run.Diverged != "":
-		// Diverged before the first checkpoint (BinaryConnect does at step 1):
+		// Diverged before the first checkpoint (BinaryConnect did at step 1 before its gradients were clipped):
 		// score the initial weights, drawn from the run's seed.
 		fmt.Fprintf(w, "%s: no good checkpoint: scoring the initial weights (step 0)\n", m.Name)
 		store, bestStep = model.NewStore(), 0

@@ -189,9 +189,7 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 		if corpus, err = datasets.LoadCNNQAFrom(synth); err != nil {
 			return nil, fmt.Errorf("qa: reading the synthetic stories: %w", err)
 		}
-		s := cfg.Synthetic.withDefaults()
-		res.Data = fmt.Sprintf("GENERATED stand-in in the CNN .question format (not the CNN corpus): %d/%d/%d stories of %d facts, "+
-			"answer = the entity before the query's cue word", s.Train, s.Valid, s.Test, s.Facts)
+		res.Data = cfg.Synthetic.Summary()
 	} else {
 		filter := func(xs []*datasets.QAExample, limit int) []*datasets.QAExample {
 			var out []*datasets.QAExample

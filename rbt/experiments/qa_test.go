@@ -2,61 +2,10 @@ package experiments
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/budget"
 )
-
-// TestSyntheticQAParses writes a few generated stories and reads them back
-// with the real parser: every question has one @placeholder, the answer is a
-// listed entity and stands in the story right before the query's cue word.
-func TestSyntheticQAParses(t *testing.T) {
-	dir := t.TempDir()
-	s := SyntheticQA{Train: 5, Valid: 2, Test: 3, Seed: 9}
-	if err := s.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	c, err := datasets.LoadCNNQAFrom(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(c.Train) != 5 || len(c.Valid) != 2 || len(c.Test) != 3 {
-		t.Fatalf("splits %d/%d/%d", len(c.Train), len(c.Valid), len(c.Test))
-	}
-	for _, x := range c.Train {
-		if _, ok := x.Entities[x.Answer]; !ok || len(x.Entities) != 8 {
-			t.Errorf("%s: answer %s, %d entities", x.File, x.Answer, len(x.Entities))
-		}
-		cue := ""
-		for i, w := range x.Question {
-			if w == datasets.Placeholder {
-				cue = x.Question[i+1]
-			}
-		}
-		found := 0
-		for i := 1; i < len(x.Context); i++ {
-			if x.Context[i] == cue {
-				found++
-				if x.Context[i-1] != x.Answer {
-					t.Errorf("%s: %q follows %s, answer %s", x.File, cue, x.Context[i-1], x.Answer)
-				}
-			}
-		}
-		if found != 1 {
-			t.Errorf("%s: cue %q found %d times in the story", x.File, cue, found)
-		}
-	}
-	bad := SyntheticQA{Train: 1, Valid: 1, Test: 1, Facts: 30}
-	if err := bad.Write(filepath.Join(dir, "bad")); err == nil {
-		t.Error("Facts=30 accepted")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
-		t.Error("invalid settings still wrote files")
-	}
-}
 
 // TestQASmoke runs the smoke budget on the generated stories and checks that
 // the results are well-formed.

@@ -20,6 +20,11 @@
 // weights themselves are never clipped (METHOD.md, "Optimizer"). See
 // AdamConfig.ClipLatent.
 //
+// Two options serve the ablations without normalization: ClipGradient
+// (element-wise gradient clipping, so that exploding back-propagation through
+// time cannot overflow the second moment) and LatentBound (BinaryConnect's
+// clipping of the latent weights to [-1, 1]).
+//
 // The released code also zeroes Adam's moments and its step counter t after
 // every validation pass (every 500 batches and at each epoch end). That quirk
 // is offered, off by default, in two forms: AdamConfig.ResetEvery (in the
@@ -67,6 +72,8 @@ type AdamConfig struct {
 	beta1, beta2 float64
 	epsilon      float64
 	clipLatent   bool
+	clipGradient float64
+	latentBound  float64
 	resetEvery   int
 	isLatent     func(name string) bool
 }
@@ -103,6 +110,23 @@ func (c *AdamConfig) Epsilon(eps float64) *AdamConfig { c.epsilon = eps; return 
 // the variable's [rows, cols] shape. A latent variable of another rank makes
 // graph building fail with an error naming it.
 func (c *AdamConfig) ClipLatent(enabled bool) *AdamConfig { c.clipLatent = enabled; return c }
+
+// ClipGradient clips every gradient element-wise to [-c, c] before it enters
+// the moments (char-rnn's grad_clip; c <= 0, the default, disables it). The
+// no-normalization ablations need it: BinaryConnect's unscaled +-1 recurrent
+// weights make back-propagation through time explode (gradients ~1e26 at the
+// first step of the PTB char LM, 1x256, T = 100), and their square overflows
+// float32 in the second moment, which then turns the weights into NaN.
+// Unlike a global-norm clip, it leaves the parameters whose gradients do not
+// explode (the softmax layer) untouched.
+func (c *AdamConfig) ClipGradient(limit float64) *AdamConfig { c.clipGradient = limit; return c }
+
+// LatentBound clips the latent quantized matrices (the LatentRule variables)
+// to [-b, b] after every update (b <= 0, the default, disables it):
+// BinaryConnect's rule (Courbariaux et al. 2015 clip the real-valued weights to
+// [-1, 1], so that a sign can always flip back), also used by ternary connect
+// (Lin et al. 2016). The paper's binary/ternary recipe uses ClipLatent instead.
+func (c *AdamConfig) LatentBound(b float64) *AdamConfig { c.latentBound = b; return c }
 
 // LatentRule replaces quant.IsLatent as the rule (on the variable's base name)
 // that selects the matrices whose step ClipLatent clips.
@@ -170,6 +194,10 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 		if grad.DType() != dtype {
 			grad = ConvertDType(grad, dtype)
 		}
+		if c.clipGradient > 0 {
+			grad = ClipScalar(grad, -c.clipGradient, c.clipGradient)
+		}
+		latent := c.isLatent != nil && c.isLatent(v.Name())
 		m1Var, m2Var := moments(scope.Store(), c.scopeName, v, dtype)
 		m, vv := m1Var.NodeValue(g), m2Var.NodeValue(g)
 		if keep != nil {
@@ -180,7 +208,7 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 		m1Var.SetNodeValue(m)
 		m2Var.SetNodeValue(vv)
 		step := Div(Mul(at, m), Add(Sqrt(vv), eps))
-		if c.clipLatent && c.isLatent != nil && c.isLatent(v.Name()) {
+		if c.clipLatent && latent {
 			w0, err := LatentW0(v.Name(), v.Shape())
 			if err != nil {
 				exceptions.Panicf("optim.Adam: %v", err)
@@ -192,6 +220,9 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 			value = ConvertDType(value, dtype)
 		}
 		updated := Sub(value, step)
+		if c.latentBound > 0 && latent {
+			updated = ClipScalar(updated, -c.latentBound, c.latentBound)
+		}
 		if updated.DType() != v.DType() {
 			updated = ConvertDType(updated, v.DType())
 		}

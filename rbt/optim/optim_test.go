@@ -420,3 +420,47 @@ func TestSchedules(t *testing.T) {
 		t.Error("bad JSON accepted")
 	}
 }
+
+// TestAdamClipGradientKeepsSecondMomentFinite: a gradient of 1e30 (whose
+// square overflows float32, as BinaryConnect's exploding BPTT gradients do)
+// leaves the second moment at +Inf and the weight where it was without
+// ClipGradient; with ClipGradient(5) the moments stay finite and the first
+// step moves each weight by the learning rate (Adam's first step is
+// lr*sign(g) for |g| >> eps). LatentBound(0.3) then clips the latent matrix,
+// and only it, to [-0.3, 0.3].
+func TestAdamClipGradientKeepsSecondMomentFinite(t *testing.T) {
+	run := func(opt optimizer.Interface) (w, b, v []float32) {
+		store := model.NewStore()
+		exec := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, g *Graph) *Node {
+			scope.SetTraining(g, true)
+			sc := scope.In("layer")
+			wv := sc.VariableWithValue("qw_w", w0).NodeValue(g)
+			bv := sc.VariableWithValue("b", b0).NodeValue(g)
+			loss := MulScalar(Add(ReduceAllSum(wv), ReduceAllSum(bv)), 1e30)
+			opt.UpdateGraph(scope, g, loss)
+			return loss
+		})
+		exec.MustCall()
+		get := func(path string) []float32 { return tensors.MustCopyFlatData[float32](store.GetVariable(path).MustValue()) }
+		return get("/layer/qw_w"), get("/layer/b"), get("/" + AdamScope + "/layer/qw_w_v")
+	}
+	w, _, v := run(Adam().LearningRate(0.1).Done())
+	if !math.IsInf(float64(v[0]), 1) || w[0] != w0[0][0] {
+		t.Errorf("without clip: v = %v, w[0] = %v: expected the overflow this test guards against (v = +Inf, w unchanged)", v[0], w[0])
+	}
+	w, _, v = run(Adam().LearningRate(0.1).ClipGradient(5).Done())
+	for i, x := range flat(w0) {
+		if math.IsInf(float64(v[i]), 0) || math.Abs(float64(w[i])-(x-0.1)) > 1e-6 {
+			t.Errorf("clip: w[%d] = %v (v = %v), want %v", i, w[i], v[i], x-0.1)
+		}
+	}
+	w, b, _ := run(Adam().LearningRate(1).ClipGradient(5).LatentBound(0.3).Done())
+	for i, x := range w {
+		if want := math.Max(flat(w0)[i]-1, -0.3); math.Abs(float64(x)-want) > 1e-6 {
+			t.Errorf("latent bound: w[%d] = %v, want %v", i, x, want)
+		}
+	}
+	if math.Abs(float64(b[0])-float64(b0[0]-1)) > 1e-6 {
+		t.Errorf("latent bound clipped the non-latent b: b[0] = %v, want %v", b[0], b0[0]-1)
+	}
+}

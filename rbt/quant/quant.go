@@ -162,6 +162,11 @@ type Quantizer struct {
 	Kind packed.WeightKind
 	// Summary is a one-line description for listings.
 	Summary string
+	// LatentBound > 0 asks the optimizer to clip the latent weights to
+	// [-LatentBound, LatentBound] after every update (optim's
+	// AdamConfig.LatentBound): BinaryConnect's rule for its +-1 weights
+	// (Courbariaux et al. 2015), also ternary connect's (Lin et al. 2016).
+	LatentBound float64
 	// Fn computes Q(w) with straight-through gradient; w0 is the matrix scale
 	// (W0 of the matrix) and u the uniform samples (nil for deterministic ones).
 	Fn func(w, u *Node, w0 float64) *Node
@@ -287,13 +292,13 @@ func init() {
 	mustRegister(Quantizer{Name: "ternary", Bits: 2, Kind: packed.Ternary, Stochastic: true, Deploy: "ternary-det",
 		Summary: "stochastic ternary: sign(W)*W0 with probability clip(|W|/W0,0,1), else 0 (METHOD.md)",
 		Fn:      func(w, u *Node, w0 float64) *Node { return TernaryStochastic(w, u, w0) }})
-	mustRegister(Quantizer{Name: "bc", Bits: 1, Kind: packed.Binary,
+	mustRegister(Quantizer{Name: "bc", Bits: 1, Kind: packed.Binary, LatentBound: 1,
 		Summary: "BinaryConnect (Courbariaux et al. 2015), deterministic: +-1 by the sign of W, no scale",
 		Fn:      func(w, _ *Node, _ float64) *Node { return BinaryConnect(w) }})
-	mustRegister(Quantizer{Name: "tc-det", Bits: 2, Kind: packed.Ternary,
+	mustRegister(Quantizer{Name: "tc-det", Bits: 2, Kind: packed.Ternary, LatentBound: 1,
 		Summary: "deterministic TernaryConnect: {-1,0,+1} with thresholds +-W0/3, no scale",
 		Fn:      func(w, _ *Node, w0 float64) *Node { return TernaryConnectDet(w, w0) }})
-	mustRegister(Quantizer{Name: "tc", Bits: 2, Kind: packed.Ternary, Stochastic: true, Deploy: "tc-det",
+	mustRegister(Quantizer{Name: "tc", Bits: 2, Kind: packed.Ternary, Stochastic: true, Deploy: "tc-det", LatentBound: 1,
 		Summary: "TernaryConnect (Lin et al. 2016), stochastic: sign(W) with probability clip(|W|/W0,0,1), no scale",
 		Fn:      func(w, u *Node, w0 float64) *Node { return TernaryConnect(w, u, w0) }})
 	mustRegister(Quantizer{Name: "twn", Bits: 2, Kind: packed.Ternary,

@@ -64,7 +64,10 @@
 //     (quant.Quantizer.Deploy) and the population statistics of step
 //     min(t, S-1), folded into a per-unit scale and shift
 //     (ScaleX[s]*acc + ShiftX[s]), so the products are pure accumulations and
-//     every sequence of a batch is independent of the others.
+//     every sequence of a batch is independent of the others. With the
+//     learned h_0, step 0's h-side block is zero: training normalizes the
+//     batch-constant h_0 . Q(Wh) to exactly 0, while its population variance
+//     (~0) would make the folded scale amplify the running mean's lag.
 //
 // ExportLayers reads a trained layer stack from the model.Store and returns it
 // in the packed deploy form ([]packed.Layer: signs as int8 for binary/ternary

@@ -164,7 +164,10 @@ func codes(q []float64, kind packed.WeightKind, path string) ([]int8, float64, e
 //	ScaleC[s] = gamma_c/sqrt(var_c[s]+eps)        ShiftC[s] = beta_c - mean_c[s]*ScaleC[s]
 //
 // where sx, sh are the weight scales (W0 for binary/ternary, 1 for float),
-// so that pre-activations equal the deploy-mode graph's. Without
+// so that pre-activations equal the deploy-mode graph's; a layer with the
+// learned h_0 has ScaleH[0] = ShiftH[0] = 0 (its batch-constant first
+// recurrent product is normalized to exactly 0 in training; a single shared
+// block is then stored twice, Steps = 2). Without
 // normalization Steps = 1, ScaleX = sx, ShiftX = bias, ScaleH = sh, ShiftH = 0,
 // ScaleC = 1, ShiftC = 0. A layer without learned h0/c0 (given initial state)
 // exports zeros. The backend evaluates the quantizer.
@@ -268,8 +271,12 @@ func ExportLayers(b compute.Backend, store *model.Store, scopePath string) ([]pa
 				}
 			}
 		}
+		learnedH0 := store.GetVariable(p(VarH0)) != nil
+		if learnedH0 && cfg.Normalization != None {
+			zeroHStepZero(&l, W, n, lstm)
+		}
 		l.H0 = make([]float32, n)
-		if store.GetVariable(p(VarH0)) != nil {
+		if learnedH0 {
 			h0, _, err := hostValues(store, p(VarH0))
 			if err != nil {
 				return nil, err
@@ -289,6 +296,23 @@ func ExportLayers(b compute.Backend, store *model.Store, scopePath string) ([]pa
 		out[k] = l
 	}
 	return out, nil
+}
+
+// zeroHStepZero sets step 0's h-side block (ScaleH, ShiftH) of a layer with
+// the learned initial state to zero, as the deploy graph does (zeroStepZero
+// in layer.go): BN makes the batch-constant h_0 . Q(Wh) exactly 0. A single
+// shared block (Steps = 1) is first duplicated, so steps t >= 1 keep it.
+func zeroHStepZero(l *packed.Layer, W, n int, lstm bool) {
+	if l.Steps == 1 {
+		dup := func(v []float32) []float32 { return append(append([]float32(nil), v...), v...) }
+		l.Steps = 2
+		l.ScaleX, l.ShiftX, l.ScaleH, l.ShiftH = dup(l.ScaleX), dup(l.ShiftX), dup(l.ScaleH), dup(l.ShiftH)
+		if lstm {
+			l.ScaleC, l.ShiftC = dup(l.ScaleC), dup(l.ShiftC)
+		}
+	}
+	clear(l.ScaleH[:W])
+	clear(l.ShiftH[:W])
 }
 
 func fill(n int, v float64) []float64 {

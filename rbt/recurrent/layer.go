@@ -283,6 +283,24 @@ func (st bnStats) update(norm Normalization, means, variances *Node) {
 	}
 }
 
+// zeroStepZero returns the folded h-side scale or shift v [S, width] with
+// step 0's row set to zero, as [max(S, 2), width] (a single shared row stays
+// the row of the steps t >= 1). With the learned initial state, h_0 . Q(Wh)
+// is the same for every row of a batch, so its batch variance is 0 and batch
+// normalization makes it exactly 0 in training; the population statistics
+// cannot: their variance is ~0, so the folded scale gamma_h/sqrt(eps) (about
+// 316*gamma_h) would amplify the lag of the running mean behind the changing
+// h_0 . Q(Wh) (and, for stochastic quantizers, the difference between the
+// training samples and the deterministic weights) into errors of whole units
+// in the pre-activations of every sequence's first steps.
+func zeroStepZero(v *Node) *Node {
+	rest := v
+	if s := v.Shape().Dim(0); s > 1 {
+		rest = Slice(v, AxisRange(1, s))
+	}
+	return Concatenate([]*Node{ZerosLike(row(v, 0)), rest}, 0)
+}
+
 // row returns row min(t, S-1) of v [S, width] as [1, width].
 func row(v *Node, t int) *Node {
 	s := min(t, v.Shape().Dim(0)-1)
@@ -427,6 +445,9 @@ func (r *layerRun) run(input *Node) []*Node {
 	var scaleH, shiftH, scaleC, shiftC *Node
 	if useBN && r.deploy {
 		scaleH, shiftH = stH.folded(g, gammaH, nil)
+		if b.h0 == nil {
+			scaleH, shiftH = zeroStepZero(scaleH), zeroStepZero(shiftH)
+		}
 		if lstm {
 			scaleC, shiftC = stC.folded(g, gammaC, betaC)
 		}

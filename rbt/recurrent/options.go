@@ -69,7 +69,9 @@ const (
 	// DeployMode uses the deterministic quantizer (quant.Quantizer.Deploy),
 	// per-time-step population statistics (steps beyond the stored ones use the
 	// last step's), with BN folded into per-unit scales and shifts so that the
-	// products themselves are pure accumulations.
+	// products themselves are pure accumulations. With the learned initial
+	// state, step 0's recurrent product contributes 0 (as batch
+	// normalization makes it in training: it is the same for the whole batch).
 	DeployMode
 )
 

@@ -108,7 +108,13 @@ func (p *refNet) forward() (hs [][]float64, cLast []float64) {
 				pmh, pvh = p.mh[s*W:(s+1)*W], p.vh[s*W:(s+1)*W]
 			}
 			bx = p.bnRows(bx, B, W, p.gx, nil, pmx, pvx, p.deploy)
-			ah = p.bnRows(ah, B, W, p.gh, nil, pmh, pvh, p.deploy)
+			if p.deploy && t == 0 {
+				// h_0 is the same for the whole batch: with batch statistics its
+				// product normalizes to exactly 0, and deploy mode keeps that.
+				ah = make([]float64, B*W)
+			} else {
+				ah = p.bnRows(ah, B, W, p.gh, nil, pmh, pvh, p.deploy)
+			}
 		}
 		for i := range bx {
 			bx[i] += p.bias[i%W]
