@@ -19,7 +19,9 @@
 // (a busy machine gives a 1-thread peer and rbt's backend, which runs
 // independent ops on every core, unequal shares of wall time).
 //
-// Shapes (the peer's names): charlm-h256-t50, charlm-h256-t100 (one-hot
+// Shapes (the peer's names, plus rbt-only charlm-h100-t100-b100, the char LM at
+// sMNIST's hidden size and batch for the per-symbol comparison):
+// charlm-h256-t50, charlm-h256-t100 (one-hot
 // vocabulary 50, batch 32), charlm-h1000-t100 (batch 64, the paper's PTB
 // char model), smnist-h100-t784 (one pixel per step, batch 100, 10 classes
 // from the last step), wordlm-h300-t35 (10,000-word embedding of 300 and
@@ -57,15 +59,23 @@ type shape struct {
 	name                 string
 	kind                 string // "charlm", "smnist" or "wordlm"
 	hidden, steps, batch int
-	vocab                int // token input (charlm, wordlm)
+	vocab                int  // token input (charlm, wordlm)
+	peer                 bool // torch_lstm_bench.py knows the shape
 }
 
+// symbols is the number of input symbols of one training step (batch x length).
+func (s shape) symbols() int { return s.batch * s.steps }
+
 var allShapes = []shape{
-	{"charlm-h256-t50", "charlm", 256, 50, 32, 50},
-	{"charlm-h256-t100", "charlm", 256, 100, 32, 50},
-	{"charlm-h1000-t100", "charlm", 1000, 100, 64, 50},
-	{"smnist-h100-t784", "smnist", 100, 784, 100, 0},
-	{"wordlm-h300-t35", "wordlm", 300, 35, 20, 10000},
+	{"charlm-h256-t50", "charlm", 256, 50, 32, 50, true},
+	{"charlm-h256-t100", "charlm", 256, 100, 32, 50, true},
+	{"charlm-h1000-t100", "charlm", 1000, 100, 64, 50, true},
+	{"smnist-h100-t784", "smnist", 100, 784, 100, 0, true},
+	// rbt only: the char LM at sMNIST's hidden size and batch, length 100, the
+	// reference of issue 13's per-symbol criterion (a long sequence should
+	// cost no more per symbol than a short one).
+	{"charlm-h100-t100-b100", "charlm", 100, 100, 100, 50, false},
+	{"wordlm-h300-t35", "wordlm", 300, 35, 20, 10000, true},
 }
 
 var allModels = []string{"bn-fp", "bn-binary", "bn-ternary", "nn.LSTM"}
@@ -129,7 +139,7 @@ func main() {
 		for _, s := range shapes {
 			for _, m := range modelList {
 				fmt.Fprintf(os.Stderr, "# run %d/%d %s %s\n", run, *runs, s.name, m)
-				if havePeer {
+				if havePeer && s.peer {
 					// The peer's CPU time per step: the process's CPU seconds with
 					// -steps steps less those with one step, over -steps - 1.
 					cpuOne, err := runPeer(io.Discard, *python, *peer, s.name, m, 1)
@@ -155,10 +165,12 @@ func main() {
 		fail(err)
 	}
 	names := make([]string, len(shapes))
+	symbols := map[string]int{}
 	for i, s := range shapes {
 		names[i] = s.name
+		symbols[s.name] = s.symbols()
 	}
-	writeTable(os.Stdout, buildRows(names, modelList, rbt, peerRows))
+	writeTable(os.Stdout, buildRows(names, modelList, rbt, peerRows), symbols)
 	peerNote := "PyTorch: " + *python + " " + *peer + " (1 thread)"
 	if !havePeer {
 		peerNote = "PyTorch: not measured (" + *python + " has no torch, or " + *peer + " is missing)"

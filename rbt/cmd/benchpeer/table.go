@@ -136,10 +136,12 @@ func buildRows(shapes, models []string, rbt, peer []measurement) []row {
 	return rows
 }
 
-// writeTable prints the rows as a Markdown table.
-func writeTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | PyTorch CPU s/step | rbt CPU s/step | CPU ratio | rbt peak MiB |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+// writeTable prints the rows as a Markdown table; symbols gives the input
+// symbols of one step of each shape (batch x length), for rbt's CPU
+// microseconds per symbol (missing: "-").
+func writeTable(w io.Writer, rows []row, symbols map[string]int) {
+	fmt.Fprintln(w, "| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | PyTorch CPU s/step | rbt CPU s/step | CPU ratio | rbt CPU µs/symbol | rbt peak MiB |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "-"
@@ -147,8 +149,9 @@ func writeTable(w io.Writer, rows []row) {
 		return fmt.Sprintf(format, v)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.model, r.shape,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.model, r.shape,
 			num(r.peerMS, "%.1f"), num(r.rbtMS, "%.1f"), num(r.ratio(), "%.2fx"),
-			num(r.peerCPU, "%.3f"), num(r.rbtCPU, "%.3f"), num(r.cpuRatio(), "%.2fx"), num(r.peakMiB, "%.0f"))
+			num(r.peerCPU, "%.3f"), num(r.rbtCPU, "%.3f"), num(r.cpuRatio(), "%.2fx"),
+			num(quotient(r.rbtCPU*1e6, float64(symbols[r.shape])), "%.2f"), num(r.peakMiB, "%.0f"))
 	}
 }

@@ -72,11 +72,11 @@ rbt s2 bn-binary 10 0.01 100
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	writeTable(&b, buildRows([]string{"s2", "s1"}, []string{"bn-binary", "bn-fp"}, rbt, peer))
-	want := `| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | PyTorch CPU s/step | rbt CPU s/step | CPU ratio | rbt peak MiB |
-|---|---|---|---|---|---|---|---|---|
-| bn-binary | s2 | - | 10.0 | - | - | 0.010 | - | 100 |
-| bn-fp | s1 | 80.0 | 45.0 | 1.78x | 0.090 | 0.050 | 1.80x | 305 |
+	writeTable(&b, buildRows([]string{"s2", "s1"}, []string{"bn-binary", "bn-fp"}, rbt, peer), map[string]int{"s1": 1000})
+	want := `| model | shape | PyTorch ms/step | rbt ms/step | rbt/PyTorch throughput | PyTorch CPU s/step | rbt CPU s/step | CPU ratio | rbt CPU µs/symbol | rbt peak MiB |
+|---|---|---|---|---|---|---|---|---|---|
+| bn-binary | s2 | - | 10.0 | - | - | 0.010 | - | - | 100 |
+| bn-fp | s1 | 80.0 | 45.0 | 1.78x | 0.090 | 0.050 | 1.80x | 50.00 | 305 |
 `
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
