@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/models"
@@ -273,7 +274,7 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 	return res, nil
 }
 
-func qaTrainBatch(bt datasets.QABatch) train.Batch {
+func qaTrainBatch(bt batches.QABatch) train.Batch {
 	return train.Batch{
 		Inputs: []*tensors.Tensor{bt.Document, bt.DocumentLen, bt.Question, bt.QuestionLen, bt.Candidates},
 		Labels: []*tensors.Tensor{bt.Answer, bt.Mask},
@@ -287,7 +288,7 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
 	trainer := train.NewTrainer(b, store, net.Logits, models.QALoss, opt, nil, nil)
 	base := training.SourceFunc{N: trainB.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
-		bt, err := trainB.Batch(epoch, index)
+		bt, err := batches.QA(trainB, epoch, index)
 		if err != nil {
 			return train.Batch{}, err
 		}
@@ -375,7 +376,7 @@ func qaAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net 
 		return ReduceAllSum(correct), ReduceAllSum(mask)
 	})
 	tot, err := ev.EvalBatches(ctx, q.BatchesPerEpoch(), func(i int) (train.Batch, error) {
-		bt, err := q.Batch(0, i)
+		bt, err := batches.QA(q, 0, i)
 		if err != nil {
 			return train.Batch{}, err
 		}

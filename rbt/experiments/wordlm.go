@@ -23,6 +23,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/models"
@@ -331,7 +332,7 @@ func (j *wordLMJob) source() (training.Source, error) {
 		n--
 	}
 	return training.SourceFunc{N: n, Fn: func(_, index int) (train.Batch, error) {
-		b, err := ws.Batch(index)
+		b, err := batches.Word(ws, index)
 		if err != nil {
 			return train.Batch{}, err
 		}
