@@ -44,50 +44,71 @@ func CharLMTasks() []string {
 	return []string{TaskPTBChar, TaskWarAndPeace, TaskLinux, TaskText8}
 }
 
-// CharLMModel is one row of the char-LM results table: an LSTM recipe.
-type CharLMModel struct {
-	Name          string // short name, e.g. "bn-binary" (rbt train -model)
-	Label         string // for tables and plots
-	Quantizer     string // quant registry name of Wx, Wh
-	Normalization recurrent.Normalization
-	// ClipLatent clips the Adam step of Wx, Wh to [-W0, W0] (the binary
-	// recipe of METHOD.md; used for the BN binary and BN ternary LSTMs).
-	ClipLatent bool
-	// TradeOff marks the k-bit points of the accuracy/memory plot; at the quick
-	// budget they train for CharLMConfig.TradeOffSteps steps.
-	TradeOff bool
-}
-
-var charLMModels = []CharLMModel{
+// charLMModels are the rows of the char-LM results table: the six of the
+// paper's table, the binary LSTM without BN scaled by W0 (the ablation that
+// isolates batch norm: the same quantizer and scale as the BN binary LSTM),
+// and the k-bit points of the trade-off plot.
+var charLMModels = []Recipe{
 	{Name: "bn-fp", Label: "BN-LSTM, full precision", Quantizer: "fp", Normalization: recurrent.PerStepBN},
 	{Name: "fp", Label: "LSTM, full precision, no BN", Quantizer: "fp", Normalization: recurrent.None},
 	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Quantizer: "bc", Normalization: recurrent.None},
 	{Name: "tc", Label: "TernaryConnect LSTM, no BN", Quantizer: "tc", Normalization: recurrent.None},
 	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
 	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Quantizer: "ternary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "binary", Label: "binary LSTM, no BN, scaled by W0", Quantizer: "binary", Normalization: recurrent.None, ClipLatent: true},
 	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Quantizer: "k2", Normalization: recurrent.PerStepBN, TradeOff: true},
 	{Name: "bn-k3", Label: "BN LSTM, 3-bit uniform", Quantizer: "k3", Normalization: recurrent.PerStepBN, TradeOff: true},
 	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Quantizer: "k4", Normalization: recurrent.PerStepBN, TradeOff: true},
 }
 
-// CharLMModels lists every model of the char-LM notebooks: the six of the
-// paper's table (full-precision BN-LSTM and LSTM, BinaryConnect,
-// TernaryConnect, BN binary, BN ternary) then the k-bit trade-off points.
-func CharLMModels() []CharLMModel { return append([]CharLMModel(nil), charLMModels...) }
-
-// LookupCharLMModel returns the model with the given short name.
-func LookupCharLMModel(name string) (CharLMModel, error) {
-	return lookupModel("char-LM", charLMModels, func(m CharLMModel) string { return m.Name }, name)
+// gruCharLMModels are the GRU study's char-LM models (METHOD.md, "GRU"): the
+// LSTM recipe applied to a GRU, all with per-time-step BN.
+var gruCharLMModels = []Recipe{
+	{Name: "bn-fp", Label: "BN-GRU, full precision", Cell: recurrent.GRU, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary GRU", Cell: recurrent.GRU, Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary GRU", Cell: recurrent.GRU, Quantizer: "ternary", Normalization: recurrent.PerStepBN, ClipLatent: true},
 }
 
-// Precision is the storage precision of the model's quantized matrices, for
-// the weight-memory column (package summary).
-func (m CharLMModel) Precision() summary.Precision { return quantizerPrecision(m.Quantizer) }
+func init() {
+	for i := range charLMModels {
+		charLMModels[i].Cell = recurrent.LSTM
+	}
+}
+
+// charLMList is the model list of a cell.
+func charLMList(cell recurrent.Cell) []Recipe {
+	if cell == recurrent.GRU {
+		return gruCharLMModels
+	}
+	return charLMModels
+}
+
+// CharLMModels lists every LSTM model of the char-LM notebooks: the six of the
+// paper's table (full-precision BN-LSTM and LSTM, BinaryConnect,
+// TernaryConnect, BN binary, BN ternary), the no-BN binary ablation, then the
+// k-bit trade-off points.
+func CharLMModels() []Recipe { return append([]Recipe(nil), charLMModels...) }
+
+// GRUCharLMModels lists the GRU study's char-LM models.
+func GRUCharLMModels() []Recipe { return append([]Recipe(nil), gruCharLMModels...) }
+
+// LookupCharLMModel returns the LSTM model with the given short name.
+func LookupCharLMModel(name string) (Recipe, error) {
+	return lookupRecipe("char-LM", charLMModels, name)
+}
+
+// LookupCharLMRecipe returns the model of cell with the given short name.
+func LookupCharLMRecipe(cell recurrent.Cell, name string) (Recipe, error) {
+	return lookupRecipe(fmt.Sprintf("char-LM %s", strings.ToUpper(cellName(cell))), charLMList(cell), name)
+}
 
 // CharLMConfig is the setting of one char-LM experiment (one corpus).
 type CharLMConfig struct {
 	Task   string
 	Budget budget.Budget
+	// Cell is the recurrent cell of every model (recurrent.LSTM, the default
+	// when zero, or recurrent.GRU); Models are looked up in its list.
+	Cell recurrent.Cell
 	// Model: one layer of Hidden units; windows of SeqLen characters, Batch per step.
 	Hidden, SeqLen, Batch int
 	// The run stops after Epochs epochs or Steps steps, whichever comes first
@@ -107,7 +128,8 @@ type CharLMConfig struct {
 	// valid and test splits (0: every character of the split). Validation
 	// during training (learning curves, model selection) uses the valid prefix.
 	ValidChars, TestChars int
-	// Models are the short names of the models to train (CharLMModels).
+	// Models are the short names of the models to train (CharLMModels or,
+	// for a GRU, GRUCharLMModels).
 	Models []string
 	Seed   uint64
 }
@@ -121,17 +143,17 @@ type CharLMConfig struct {
 //     setting: a 2-core CPU budget of about ten minutes per notebook),
 //     evaluation on fixed prefixes of the valid (12,801 chars) and test
 //     (32,001 chars) splits.
+//   - cpu (provisional, about an hour per notebook on a 2-core CPU): 1x256,
+//     length 100, batch 32, one whole epoch per model (text8: 3,000 steps)
+//     at Adam 0.002, validation every 500 steps and at the epoch end, valid
+//     and test on the whole splits.
 //   - paper: METHOD.md exactly: 1x1000 (PTB), 1x512 (War and Peace, Linux),
 //     1x2000 (text8); length 100 (180 for text8); batch 64; Adam 0.002 constant
 //     (PTB), 0.002 -> 0.001 geometric (War and Peace, Linux), 0.001 (text8);
 //     50 / 200 / 200 / 100 epochs; validation every 500 batches and at each
 //     epoch end; test over the whole split at the best validation.
 func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
-	names := make([]string, len(charLMModels))
-	for i, m := range charLMModels {
-		names[i] = m.Name
-	}
-	cfg := CharLMConfig{Task: task, Budget: b, Models: names, Seed: 1}
+	cfg := CharLMConfig{Task: task, Budget: b, Cell: recurrent.LSTM, Models: recipeNames(charLMModels), Seed: 1}
 	switch b {
 	case budget.Smoke:
 		cfg.Hidden, cfg.SeqLen, cfg.Batch = 32, 20, 8
@@ -153,6 +175,20 @@ func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
 		}
 		cfg.LR, cfg.LRFinal = 0.005, 0.005
 		cfg.ValidChars, cfg.TestChars = 4*32*100+1, 10*32*100+1
+		return cfg, checkTask(task)
+	case budget.CPU:
+		// Provisional, to be sized by measurement: about 0.33 s per step of
+		// 1x256 at batch 32 (the quick measurement) makes an epoch of PTB
+		// characters (1,568 steps) about 9 minutes per model. Every model,
+		// the k-bit points included, trains one whole epoch (text8: 3,000
+		// steps, a fraction of its 90M characters) at the paper's Adam 0.002,
+		// and is scored on the whole valid and test splits.
+		cfg.Hidden, cfg.SeqLen, cfg.Batch = 256, 100, 32
+		cfg.Epochs, cfg.EvalEvery, cfg.EvalAtEpochEnd = 1, 500, true
+		if task == TaskText8 {
+			cfg.Steps = 3000
+		}
+		cfg.LR, cfg.LRFinal = 0.002, 0.002
 		return cfg, checkTask(task)
 	case budget.Paper:
 		cfg.SeqLen, cfg.Batch, cfg.EvalEvery, cfg.EvalAtEpochEnd = 100, 64, 500, true
@@ -196,11 +232,19 @@ func (c CharLMConfig) Validate() error {
 		return fmt.Errorf("experiments: char-LM config: valid/test chars %d/%d, want 0 (whole split) or >= 2", c.ValidChars, c.TestChars)
 	}
 	for _, m := range c.Models {
-		if _, err := LookupCharLMModel(m); err != nil {
+		if _, err := LookupCharLMRecipe(c.cell(), m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cell is the configured cell, LSTM when unset.
+func (c CharLMConfig) cell() recurrent.Cell {
+	if c.Cell == 0 {
+		return recurrent.LSTM
+	}
+	return c.Cell
 }
 
 // String is a one-line summary of the settings, for notebooks and logs.
@@ -225,8 +269,8 @@ func (c CharLMConfig) String() string {
 	if c.TradeOffSteps > 0 && c.TradeOffSteps != c.Steps {
 		trade = fmt.Sprintf(", k-bit points %d steps", c.TradeOffSteps)
 	}
-	return fmt.Sprintf("budget %s, task %s: LSTM 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
-		c.Budget, c.Task, c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
+	return fmt.Sprintf("budget %s, task %s: %s 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
+		c.Budget, c.Task, strings.ToUpper(cellName(c.cell())), c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
 }
 
 // CharLMData is a corpus ready for the char-LM experiments.
@@ -321,7 +365,7 @@ func Text8Sample(text string) *datasets.CharCorpus {
 
 // CharLMRun is one trained and evaluated model.
 type CharLMRun struct {
-	Model CharLMModel
+	Model Recipe
 	// WeightBytes is the memory of the quantized matrices Wx, Wh at the model's
 	// precision (summary.FromStore); Weights is their number.
 	WeightBytes, Weights int64
@@ -338,8 +382,12 @@ type CharLMRun struct {
 	DivergedStep int64
 	TrainSeconds float64 // wall time of training (all sessions)
 	EvalSeconds  float64 // wall time of the final evaluation
-	// Packed is the deploy form of the best checkpoint (models.ExportCharLM).
-	Packed *packed.Model
+	// Packed is the deploy form of the best checkpoint (models.ExportCharLM);
+	// PackedBPC and DeployBPC are the test BPC of the packed engine and of the
+	// GoMLX deploy mode on the first batch of test windows (the check that
+	// the export computes what was trained).
+	Packed               *packed.Model
+	PackedBPC, DeployBPC float64
 }
 
 // The inference modes of METHOD.md, as table columns.
@@ -349,13 +397,13 @@ var charLMModes = []recurrent.Inference{recurrent.CodeMode, recurrent.DeployMode
 type charLMJob struct {
 	cfg   CharLMConfig
 	data  *CharLMData
-	m     CharLMModel
+	m     Recipe
 	dir   string
 	steps int64
 	be    compute.Backend
 }
 
-func newCharLMJob(cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string) (*charLMJob, error) {
+func newCharLMJob(cfg CharLMConfig, data *CharLMData, m Recipe, dir string) (*charLMJob, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -374,7 +422,7 @@ func newCharLMJob(cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string)
 }
 
 func (j *charLMJob) lm(mode recurrent.Inference) models.CharLM {
-	return models.CharLM{Vocab: j.data.Corpus.NumSymbols(), Hidden: j.cfg.Hidden, Quantizer: j.m.Quantizer,
+	return models.CharLM{Vocab: j.data.Corpus.NumSymbols(), Hidden: j.cfg.Hidden, Cell: j.m.Cell, Quantizer: j.m.Quantizer,
 		Normalization: j.m.Normalization, Inference: mode}
 }
 
@@ -472,7 +520,7 @@ func (j *charLMJob) evaluate(ctx context.Context, store *model.Store, mode recur
 // (non-finite loss or weights) is not an error: the run stops, its last good
 // checkpoint is evaluated and CharLMRun.Diverged says what happened. Progress
 // goes to w (nil: none).
-func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string, w io.Writer) (*CharLMRun, error) {
+func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Recipe, dir string, w io.Writer) (*CharLMRun, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -543,10 +591,41 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Char
 	if err != nil {
 		return nil, fmt.Errorf("experiments: %s: export: %w", m.Name, err)
 	}
-	fmt.Fprintf(w, "%s: best step %d of %d; valid BPC code %.4f deploy %.4f; test BPC code %.4f deploy %.4f (train %.0fs, eval %.0fs)\n",
+	if err := run.packedCheck(ctx, j, store); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "%s: best step %d of %d; valid BPC code %.4f deploy %.4f; test BPC code %.4f deploy %.4f; packed engine %.4f vs GoMLX deploy %.4f on the first test batch (train %.0fs, eval %.0fs)\n",
 		m.Name, run.BestStep, run.Steps, run.Valid["code"], run.Valid["deploy"], run.Test["code"], run.Test["deploy"],
-		run.TrainSeconds, run.EvalSeconds)
+		run.PackedBPC, run.DeployBPC, run.TrainSeconds, run.EvalSeconds)
 	return run, nil
+}
+
+// packedCheck runs the exported model on the packed engine over the first
+// batch of test windows (each from the initial state, as in evaluation) and
+// the GoMLX deploy mode on the same characters.
+func (run *CharLMRun) packedCheck(ctx context.Context, j *charLMJob, store *model.Store) error {
+	B, T := j.cfg.Batch, j.cfg.SeqLen
+	test := j.data.Corpus.Test
+	data := test[:min(B*T+1, len(test))]
+	tot, err := j.evaluate(ctx, store, recurrent.DeployMode, data, 0)
+	if err != nil {
+		return err
+	}
+	run.DeployBPC = tot.Mean()
+	e, err := packed.NewEngine(run.Packed)
+	if err != nil {
+		return fmt.Errorf("experiments: %s: packed engine: %w", run.Model.Name, err)
+	}
+	toks := make([]int, len(data))
+	for i, c := range data {
+		toks[i] = int(c)
+	}
+	score, err := packed.EvaluateLM(e, toks, packed.LMEval{Window: T})
+	if err != nil {
+		return err
+	}
+	run.PackedBPC = score.BPC()
+	return nil
 }
 
 // CharLMResult is a whole char-LM experiment: every model of the config.
@@ -585,7 +664,7 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 	res := &CharLMResult{Config: cfg, Data: data}
 	start := time.Now()
 	for i, name := range cfg.Models {
-		m, _ := LookupCharLMModel(name)
+		m, _ := LookupCharLMRecipe(cfg.cell(), name)
 		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s)\n", i+1, len(cfg.Models), m.Label, m.Quantizer, m.Normalization)
 		run, err := TrainCharLM(ctx, cfg, data, m, filepath.Join(dir, m.Name), w)
 		if err != nil {

@@ -33,7 +33,7 @@ func (r *GRUResult) Table() report.Table {
 		if run.Diverged != "" {
 			name += " (diverged)"
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("%s, 1x%d", r.Corpus, r.Config.CharHidden), name,
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%s, 1x%d", r.Corpus, r.Config.Char.Hidden), name,
 			run.Model.Precision().String(), summary.FormatInt(run.Weights), summary.FormatKB(run.WeightBytes),
 			"test BPC", gruNum(run.Test["code"], "%.3f"), gruNum(run.Test["deploy"], "%.3f"),
 			fmt.Sprintf("%d (best %d)", run.Steps, run.BestStep), fmt.Sprintf("%.0f s", run.TrainSeconds), src})
@@ -59,7 +59,7 @@ func (r *GRUResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.Budget))
 	var out []report.Result
 	for _, run := range r.Char {
-		name := fmt.Sprintf("%s 1x%d", run.Model.Label, r.Config.CharHidden)
+		name := fmt.Sprintf("%s 1x%d", run.Model.Label, r.Config.Char.Hidden)
 		for _, mode := range []string{"code", "deploy"} {
 			out = append(out,
 				report.Result{Experiment: GRUCharExperiment, Model: name, Metric: "valid BPC (" + mode + ")", Value: run.Valid[mode], Source: src},
@@ -101,7 +101,7 @@ func (r *GRUResult) CharCurvesFigure() ([]byte, error) {
 		}
 	}
 	return plots.Lines(plots.Options{
-		Title:  fmt.Sprintf("GRU 1x%d on %s (budget %s): validation BPC", r.Config.CharHidden, r.Corpus, r.Config.Budget),
+		Title:  fmt.Sprintf("GRU 1x%d on %s (budget %s): validation BPC", r.Config.Char.Hidden, r.Corpus, r.Config.Budget),
 		XLabel: "training characters", YLabel: "validation bits per character (code mode)",
 	}, series...)
 }

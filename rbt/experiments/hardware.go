@@ -30,12 +30,12 @@ type HardwareConfig struct {
 // HardwareSettings returns the settings at a budget.
 func HardwareSettings(b budget.Budget) HardwareConfig {
 	tr := QuickstartSettings(b)
-	tr.Steps = budget.Pick(b, 30, 300, 5000)
+	tr.Steps = budget.Pick(b, 30, 300, 2000, 5000)
 	return HardwareConfig{
 		Train:      tr,
-		Quantizers: budget.Pick(b, []string{"binary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}),
-		EvalChars:  budget.Pick(b, 1_000, 20_000, 442_423),
-		ActBits:    budget.Pick(b, []int{8, 12}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}),
+		Quantizers: budget.Pick(b, []string{"binary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}),
+		EvalChars:  budget.Pick(b, 1_000, 20_000, 442_423, 442_423),
+		ActBits:    budget.Pick(b, []int{8, 12}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}),
 	}
 }
 
@@ -64,7 +64,7 @@ func Hardware(ctx context.Context, cfg HardwareConfig, w io.Writer) (*HardwareRe
 		tc := cfg.Train
 		tc.Quantizer = q
 		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d (%d steps)\n", q, tc.Hidden, tc.Steps)
-		run, err := trainSmallCharLM(tc, text, w)
+		run, err := trainSmallCharLM(ctx, tc, text, w)
 		if err != nil {
 			return nil, err
 		}

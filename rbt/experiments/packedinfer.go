@@ -37,14 +37,14 @@ type PackedConfig struct {
 // issue's: hidden 256 and the PTB-char size 1000 (input 1000).
 func PackedSettings(b budget.Budget) PackedConfig {
 	tr := QuickstartSettings(b)
-	tr.Steps = budget.Pick(b, 30, 400, 5000)
+	tr.Steps = budget.Pick(b, 30, 400, 2000, 5000)
 	return PackedConfig{
 		Train:       tr,
 		Quantizers:  []string{"binary", "ternary"},
-		EvalChars:   budget.Pick(b, 2_000, 50_000, 442_423),
-		Generate:    budget.Pick(b, 80, 300, 600),
-		SpeedHidden: budget.Pick(b, []int{256}, []int{256, 1000}, []int{256, 1000}),
-		SpeedSteps:  budget.Pick(b, 20, 200, 1000),
+		EvalChars:   budget.Pick(b, 2_000, 50_000, 442_423, 442_423),
+		Generate:    budget.Pick(b, 80, 300, 600, 600),
+		SpeedHidden: budget.Pick(b, []int{256}, []int{256, 1000}, []int{256, 1000}, []int{256, 1000}),
+		SpeedSteps:  budget.Pick(b, 20, 200, 1000, 1000),
 	}
 }
 
@@ -100,7 +100,7 @@ func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, 
 		tc := cfg.Train
 		tc.Quantizer = q
 		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d on %s (%d steps)\n", q, tc.Hidden, text.name, tc.Steps)
-		run, err := trainSmallCharLM(tc, text, w)
+		run, err := trainSmallCharLM(ctx, tc, text, w)
 		if err != nil {
 			return nil, err
 		}

@@ -28,20 +28,13 @@ import (
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// QAModel is one model of the question-answering comparison.
-type QAModel struct {
-	Name          string
-	Quantizer     string
-	Normalization recurrent.Normalization
-}
-
 // QAModels are the paper's three QA models: the full-precision BN
 // Attentive Reader and its BN binary and BN ternary versions (all four LSTMs
 // quantized).
-var QAModels = []QAModel{
-	{"full precision (BN)", "fp", recurrent.PerStepBN},
-	{"BN binary", "binary", recurrent.PerStepBN},
-	{"BN ternary", "ternary", recurrent.PerStepBN},
+var QAModels = []Recipe{
+	{Name: "bn-fp", Label: "full precision (BN)", Cell: recurrent.LSTM, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary", Cell: recurrent.LSTM, Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary", Cell: recurrent.LSTM, Quantizer: "ternary", Normalization: recurrent.PerStepBN},
 }
 
 // QAConfig configures the CNN question-answering experiment.
@@ -54,7 +47,7 @@ type QAConfig struct {
 	// over the training examples).
 	LREpoch    int
 	EvalPoints int // validation points per run
-	Models     []QAModel
+	Models     []Recipe
 
 	// Synthetic is the generated stand-in used when the CNN corpus is not
 	// found (or always, with ForceSynthetic).
@@ -87,24 +80,24 @@ type QAConfig struct {
 //     100, batch 32, Adam 0.003 -> 0.001 over 80 epochs of the whole corpus.
 func QASettings(b budget.Budget) QAConfig {
 	return QAConfig{
-		Embedding:  budget.Pick(b, 16, 64, 200),
-		Hidden:     budget.Pick(b, 16, 64, 256),
-		Attention:  budget.Pick(b, 8, 32, 100),
+		Embedding:  budget.Pick(b, 16, 64, 128, 200),
+		Hidden:     budget.Pick(b, 16, 64, 128, 256),
+		Attention:  budget.Pick(b, 8, 32, 64, 100),
 		Batch:      32,
-		Steps:      budget.Pick(b, 6, 400, 80*11884),
+		Steps:      budget.Pick(b, 6, 400, 5*20000/32, 80*11884),
 		LRStart:    0.003,
 		LRFinal:    0.001,
-		LREpoch:    budget.Pick(b, 0, 100, 0),
-		EvalPoints: budget.Pick(b, 1, 4, 160),
+		LREpoch:    budget.Pick(b, 0, 100, 0, 0),
+		EvalPoints: budget.Pick(b, 1, 4, 10, 160),
 		Models:     QAModels,
 		Synthetic: SyntheticQA{
-			Train: budget.Pick(b, 64, 4000, 20000), Valid: budget.Pick(b, 32, 320, 1000), Test: budget.Pick(b, 32, 640, 1000),
+			Train: budget.Pick(b, 64, 4000, 20000, 20000), Valid: budget.Pick(b, 32, 320, 1000, 1000), Test: budget.Pick(b, 32, 640, 1000, 1000),
 			Facts: 3, Cues: 4, EntityRange: 12, Seed: 1,
 		},
-		MaxDocLen:     budget.Pick(b, 300, 300, 0),
-		TrainExamples: budget.Pick(b, 64, 8000, 0),
-		ValidExamples: budget.Pick(b, 32, 320, 0),
-		TestExamples:  budget.Pick(b, 32, 640, 0),
+		MaxDocLen:     budget.Pick(b, 300, 300, 300, 0),
+		TrainExamples: budget.Pick(b, 64, 8000, 20000, 0),
+		ValidExamples: budget.Pick(b, 32, 320, 1000, 0),
+		TestExamples:  budget.Pick(b, 32, 640, 0, 0),
 		PadTo:         8,
 		Seed:          1,
 	}
@@ -131,7 +124,7 @@ func (c QAConfig) Validate() error {
 
 // QARun is the result of one model.
 type QARun struct {
-	Model                  QAModel
+	Model                  Recipe
 	ValidDeploy            float64 // last validation accuracy (deploy)
 	TestDeploy, TestCode   float64 // test accuracy in [0, 1] in both inference modes
 	CurveSteps, CurveAcc   []float64
@@ -158,7 +151,7 @@ type QAResult struct {
 }
 
 // QA trains and evaluates every model of cfg. Progress goes to w (nil: none).
-func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
+func QA(ctx context.Context, cfg QAConfig, w io.Writer) (*QAResult, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -264,7 +257,7 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 		net := models.AttentiveReader{Vocab: vocab.Size(), Entities: datasets.QAEntities, Embedding: cfg.Embedding,
 			Hidden: cfg.Hidden, Attention: cfg.Attention, Quantizer: m.Quantizer, Normalization: m.Normalization,
 			MaxDocSteps: roundUp(maxDoc), MaxQuestionSteps: roundUp(maxQ)}
-		run, err := qaRun(b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(m.Name, false)), w)
+		run, err := qaRun(ctx, b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(m.Name, false)), w)
 		if err != nil {
 			return nil, err
 		}
@@ -281,11 +274,11 @@ func qaTrainBatch(bt batches.QABatch) train.Batch {
 	}
 }
 
-func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReader, trainB, validB, testB *datasets.QABatches, dir string, w io.Writer) (*QARun, error) {
+func qaRun(ctx context.Context, b compute.Backend, cfg QAConfig, m Recipe, net models.AttentiveReader, trainB, validB, testB *datasets.QABatches, dir string, w io.Writer) (*QARun, error) {
 	run := &QARun{Model: m}
 	start := time.Now()
 	store := model.NewStore()
-	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
+	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.ClipLatent).Done()
 	trainer := train.NewTrainer(b, store, net.Logits, models.QALoss, opt, nil, nil)
 	base := training.SourceFunc{N: trainB.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
 		bt, err := batches.QA(trainB, epoch, index)
@@ -328,8 +321,8 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 		last = time.Now()
 		return acc, err
 	})
-	fmt.Fprintf(w, "%s: training %d steps\n", m.Name, cfg.Steps)
-	div, err := loop.RunUntilDiverged(context.Background())
+	fmt.Fprintf(w, "%s: training %d steps\n", m.Label, cfg.Steps)
+	div, err := loop.RunUntilDiverged(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("qa: %s: %w", m.Name, err)
 	}
@@ -347,7 +340,6 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	}
 	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
-		ctx := context.Background()
 		if run.TestDeploy, err = qaAccuracy(ctx, b, store, deploy, testB); err != nil {
 			return nil, err
 		}
@@ -357,7 +349,7 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	} else {
 		run.TestDeploy, run.TestCode = math.NaN(), math.NaN()
 	}
-	sum := summary.FromStore(m.Name, store, quantizerPrecision(m.Quantizer), quant.IsLatent)
+	sum := summary.FromStore(m.Label, store, quantizerPrecision(m.Quantizer), quant.IsLatent)
 	run.Weights, run.WeightBytes, run.FP32Bytes = sum.Weights(), sum.QuantizedBytes(), sum.Bytes(summary.Float32)
 	run.Total = time.Since(start)
 	fmt.Fprintf(w, "  test accuracy: deploy %.2f%%, code %.2f%%  (first step %.1fs, then %.0f ms/step; run %.0fs)\n",
@@ -414,7 +406,7 @@ func (r *QAResult) Table(b budget.Budget) report.Table {
 			}
 			return fmt.Sprintf("%.2f %%", 100*v)
 		}
-		t.Rows = append(t.Rows, []string{run.Model.Name, data, summary.FormatInt(run.Weights),
+		t.Rows = append(t.Rows, []string{run.Model.Label, data, summary.FormatInt(run.Weights),
 			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
 			acc(run.ValidDeploy), acc(run.TestDeploy), acc(run.TestCode),
 			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
@@ -433,9 +425,9 @@ func (r *QAResult) Results(b budget.Budget) []report.Result {
 	var out []report.Result
 	for _, run := range r.Runs {
 		out = append(out,
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "LSTM weight memory KB", Value: summary.KB(run.WeightBytes), Source: src},
+			report.Result{Experiment: exp, Model: run.Model.Label, Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
+			report.Result{Experiment: exp, Model: run.Model.Label, Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
+			report.Result{Experiment: exp, Model: run.Model.Label, Metric: "LSTM weight memory KB", Value: summary.KB(run.WeightBytes), Source: src},
 		)
 	}
 	return out
@@ -454,7 +446,7 @@ func (r *QAResult) CurveFigure() ([]byte, error) {
 		for i, a := range run.CurveAcc {
 			y[i] = 100 * a
 		}
-		series = append(series, plots.Series{Name: run.Model.Name, X: run.CurveSteps, Y: y})
+		series = append(series, plots.Series{Name: run.Model.Label, X: run.CurveSteps, Y: y})
 		lastX = max(lastX, run.CurveSteps[len(run.CurveSteps)-1])
 	}
 	if len(series) == 0 {

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,7 +65,7 @@ func TestQASmoke(t *testing.T) {
 	cfg := QASettings(budget.Smoke)
 	cfg.ForceSynthetic = true
 	var log bytes.Buffer
-	res, err := QA(cfg, &log)
+	res, err := QA(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

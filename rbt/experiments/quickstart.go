@@ -5,6 +5,7 @@
 package experiments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,12 +40,12 @@ type QuickstartConfig struct {
 // paper (1000 units, length 100, batch 64) for 2000 steps at paper.
 func QuickstartSettings(b budget.Budget) QuickstartConfig {
 	return QuickstartConfig{
-		Hidden:       budget.Pick(b, 64, 256, 1000),
-		SeqLen:       budget.Pick(b, 32, 100, 100),
-		Batch:        budget.Pick(b, 16, 32, 64),
-		Steps:        budget.Pick(b, 60, 300, 2000),
+		Hidden:       budget.Pick(b, 64, 256, 256, 1000),
+		SeqLen:       budget.Pick(b, 32, 100, 100, 100),
+		Batch:        budget.Pick(b, 16, 32, 32, 64),
+		Steps:        budget.Pick(b, 60, 300, 2000, 2000),
 		Quantizer:    "binary",
-		LearningRate: budget.Pick(b, 0.01, 0.005, 0.002),
+		LearningRate: budget.Pick(b, 0.01, 0.005, 0.002, 0.002),
 		Seed:         1,
 	}
 }
@@ -63,12 +64,12 @@ type QuickstartResult struct {
 // step in bits per character. Without the PTB files it trains on the text of
 // the repository's README.md instead, and says so in Corpus. Progress lines go
 // to w (nil: none).
-func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
+func Quickstart(ctx context.Context, cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
 	text, err := quickstartText()
 	if err != nil {
 		return nil, err
 	}
-	run, err := trainSmallCharLM(cfg, text, w)
+	run, err := trainSmallCharLM(ctx, cfg, text, w)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ type smallCharRun struct {
 // trainSmallCharLM trains models.CharLM on text.ids with random windows
 // (datasets.CharWindows) and the released code's Adam (step clipping for
 // binary weights), printing progress to w.
-func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
+func trainSmallCharLM(ctx context.Context, cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -112,6 +113,9 @@ func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCha
 	start := time.Now()
 	src := charWindowSource(windows, cfg.Batch, cfg.SeqLen)
 	for step := 0; step < cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		batch, err := src.Batch(step/src.N, step%src.N)
 		if err != nil {
 			return nil, err
@@ -183,12 +187,4 @@ func quickstartText() (idText, error) {
 		text.ids[i] = id
 	}
 	return text, nil
-}
-
-func runeStrings(rs []rune) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = string(r)
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 func TestQuickstartLearns(t *testing.T) {
 	cfg := QuickstartSettings(budget.Smoke)
 	var log bytes.Buffer
-	res, err := Quickstart(cfg, &log)
+	res, err := Quickstart(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // checkRunSettings guards a run directory: the first run writes want to
@@ -50,18 +49,4 @@ func runDir(dir, pattern string) (string, func(), error) {
 		return "", nil, err
 	}
 	return tmp, func() { os.RemoveAll(tmp) }, nil
-}
-
-// lookupModel returns the model of ms whose name (case-insensitive) is want,
-// or an error that lists the known names.
-func lookupModel[M any](kind string, ms []M, name func(M) string, want string) (M, error) {
-	names := make([]string, len(ms))
-	for i, m := range ms {
-		if strings.EqualFold(name(m), want) {
-			return m, nil
-		}
-		names[i] = name(m)
-	}
-	var zero M
-	return zero, fmt.Errorf("experiments: unknown %s model %q (known: %s)", kind, want, strings.Join(names, ", "))
 }

@@ -28,21 +28,14 @@ import (
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// SeqMNISTModel is one model of the sequential-MNIST comparison.
-type SeqMNISTModel struct {
-	Name          string                  // table label, e.g. "BN binary"
-	Quantizer     string                  // quant registry name ("fp", "binary", "ternary")
-	Normalization recurrent.Normalization // PerStepBN or None
-}
-
 // SeqMNISTModels are the paper's four models: full-precision BN-LSTM, BN
 // binary, BN ternary, and binary without normalization (plain
 // BinaryConnect, the ablation that should fail).
-var SeqMNISTModels = []SeqMNISTModel{
-	{"full precision (BN)", "fp", recurrent.PerStepBN},
-	{"BN binary", "binary", recurrent.PerStepBN},
-	{"BN ternary", "ternary", recurrent.PerStepBN},
-	{"binary, no BN", "binary", recurrent.None},
+var SeqMNISTModels = []Recipe{
+	{Name: "bn-fp", Label: "full precision (BN)", Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary", Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary", Quantizer: "ternary", Normalization: recurrent.PerStepBN},
+	{Name: "binary", Label: "binary, no BN", Quantizer: "binary", Normalization: recurrent.None, ClipLatent: true},
 }
 
 // SeqMNISTConfig configures the sequential (pixel-by-pixel) MNIST experiment.
@@ -81,7 +74,7 @@ type SeqMNISTConfig struct {
 	// EvalPoints is the number of validation points of each accuracy curve
 	// (deploy mode, on ValidImages).
 	EvalPoints int
-	Models     []SeqMNISTModel
+	Models     []Recipe
 	// Permuted lists the variants to run: false = pixels in raster order,
 	// true = in one fixed random order (datasets.Permutation(Side^2, PermSeed)).
 	Permuted []bool
@@ -109,19 +102,19 @@ type SeqMNISTConfig struct {
 func SeqMNISTSettings(b budget.Budget) SeqMNISTConfig {
 	return SeqMNISTConfig{
 		Cell:        recurrent.LSTM,
-		Hidden:      budget.Pick(b, 16, 100, 100),
-		Batch:       budget.Pick(b, 32, 32, 100),
-		EvalBatch:   budget.Pick(b, 32, 200, 100),
-		Side:        budget.Pick(b, 7, 7, 28),
-		TrainImages: budget.Pick(b, 320, 0, 0),
-		ValidImages: budget.Pick(b, 64, 1000, 0),
-		TestImages:  budget.Pick(b, 64, 2000, 0),
-		Steps:       budget.Pick(b, 10, 400, 200*500),
+		Hidden:      budget.Pick(b, 16, 100, 100, 100),
+		Batch:       budget.Pick(b, 32, 32, 100, 100),
+		EvalBatch:   budget.Pick(b, 32, 200, 100, 100),
+		Side:        budget.Pick(b, 7, 7, 14, 28),
+		TrainImages: budget.Pick(b, 320, 0, 0, 0),
+		ValidImages: budget.Pick(b, 64, 1000, 5000, 0),
+		TestImages:  budget.Pick(b, 64, 2000, 0, 0),
+		Steps:       budget.Pick(b, 10, 400, 2*500, 200*500),
 		LRStart:     0.004,
 		LRFinal:     0.001,
 		Noise:       0.1,
-		LREpoch:     budget.Pick(b, 0, 50, 0),
-		EvalPoints:  budget.Pick(b, 1, 4, 200),
+		LREpoch:     budget.Pick(b, 0, 50, 0, 0),
+		EvalPoints:  budget.Pick(b, 1, 4, 10, 200),
 		Models:      SeqMNISTModels,
 		Permuted:    []bool{false, true},
 		PermSeed:    1,
@@ -214,7 +207,7 @@ func (c SeqMNISTConfig) evalBatch() int {
 
 // SeqMNISTRun is the result of one model on one variant.
 type SeqMNISTRun struct {
-	Model    SeqMNISTModel
+	Model    Recipe
 	Permuted bool
 	// Test accuracy in [0, 1] in the two inference modes (METHOD.md,
 	// "Inference"): deploy (deterministic weights, population statistics) and
@@ -239,9 +232,9 @@ type SeqMNISTRun struct {
 // Label names the run, e.g. "BN binary, permuted".
 func (r *SeqMNISTRun) Label() string {
 	if r.Permuted {
-		return r.Model.Name + ", permuted"
+		return r.Model.Label + ", permuted"
 	}
-	return r.Model.Name
+	return r.Model.Label
 }
 
 // SeqMNISTResult is what SeqMNIST measured.
@@ -317,7 +310,7 @@ func (d seqData) batch(idx []int) (*tensors.Tensor, *tensors.Tensor) {
 
 // SeqMNIST runs every model of cfg on every variant and evaluates them.
 // Progress lines go to w (nil: none).
-func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
+func SeqMNIST(ctx context.Context, cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -348,7 +341,7 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 		va := prepareSplit(data.Valid, cfg.evalImages(cfg.ValidImages, data.Valid.N), cfg.Side, perm)
 		te := prepareSplit(data.Test, cfg.evalImages(cfg.TestImages, data.Test.N), cfg.Side, perm)
 		for _, m := range cfg.Models {
-			run, err := seqMNISTRun(b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m.Name, permuted)), w)
+			run, err := seqMNISTRun(ctx, b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m.Name, permuted)), w)
 			if err != nil {
 				return nil, err
 			}
@@ -376,7 +369,7 @@ func runDirName(name string, permuted bool) string {
 }
 
 // seqMNISTRun trains and evaluates one model on one variant.
-func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permuted bool, tr, va, te seqData, dir string, w io.Writer) (*SeqMNISTRun, error) {
+func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m Recipe, permuted bool, tr, va, te seqData, dir string, w io.Writer) (*SeqMNISTRun, error) {
 	run := &SeqMNISTRun{Model: m, Permuted: permuted}
 	start := time.Now()
 	net := models.SeqMNIST{Hidden: cfg.Hidden, Cell: cfg.Cell, Quantizer: m.Quantizer, Normalization: m.Normalization, Noise: cfg.Noise}
@@ -384,7 +377,7 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		return nil, err
 	}
 	store := model.NewStore()
-	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
+	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.ClipLatent).Done()
 	trainer := train.NewTrainer(b, store, net.Logits, models.ClassifierLoss, opt, nil, nil)
 
 	batcher, err := datasets.NewMNISTBatches(tr.raw, cfg.Batch, cfg.Seed).Done()
@@ -435,8 +428,8 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		last = time.Now() // evaluation time is not step time
 		return acc, err
 	})
-	fmt.Fprintf(w, "%s%s: training %d steps\n", m.Name, map[bool]string{true: ", permuted"}[permuted], cfg.Steps)
-	div, err := loop.RunUntilDiverged(context.Background())
+	fmt.Fprintf(w, "%s%s: training %d steps\n", m.Label, map[bool]string{true: ", permuted"}[permuted], cfg.Steps)
+	div, err := loop.RunUntilDiverged(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seqmnist: %s: %w", run.Label(), err)
 	}
@@ -453,7 +446,6 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 	}
 	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
-		ctx := context.Background()
 		if run.TestDeploy, err = seqAccuracy(ctx, b, store, deploy, te, cfg.evalBatch()); err != nil {
 			return nil, err
 		}
@@ -577,20 +569,13 @@ func (r *SeqMNISTResult) Table(b budget.Budget) report.Table {
 			}
 			return fmt.Sprintf("%.2f %%", 100*v)
 		}
-		t.Rows = append(t.Rows, []string{run.Model.Name, order, summary.FormatInt(run.Weights),
+		t.Rows = append(t.Rows, []string{run.Model.Label, order, summary.FormatInt(run.Weights),
 			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
 			acc(run.TestDeploy), acc(run.TestCode),
 			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
 			report.Measured(string(b))})
 	}
 	return t
-}
-
-func formatBytes(n int64) string {
-	if n < 10000 {
-		return fmt.Sprintf("%s B", summary.FormatInt(n))
-	}
-	return summary.FormatKB(n)
 }
 
 // Verdict compares, for each variant, the BN binary and BN ternary test

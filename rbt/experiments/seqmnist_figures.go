@@ -24,7 +24,7 @@ func (r *SeqMNISTResult) CurveFigure(permuted bool) ([]byte, error) {
 		for i, a := range run.CurveAcc {
 			y[i] = 100 * a
 		}
-		series = append(series, plots.Series{Name: run.Model.Name, X: run.CurveSteps, Y: y})
+		series = append(series, plots.Series{Name: run.Model.Label, X: run.CurveSteps, Y: y})
 	}
 	if len(series) == 0 {
 		return nil, fmt.Errorf("seqmnist: no accuracy curve for permuted=%v", permuted)

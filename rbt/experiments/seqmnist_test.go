@@ -2,12 +2,12 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"testing"
 
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/recurrent"
 )
 
 func loadMNISTOrSkip(t *testing.T) *datasets.MNIST {
@@ -27,7 +27,7 @@ func TestSeqMNISTSmoke(t *testing.T) {
 	loadMNISTOrSkip(t)
 	cfg := SeqMNISTSettings(budget.Smoke)
 	var log bytes.Buffer
-	res, err := SeqMNIST(cfg, &log)
+	res, err := SeqMNIST(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -91,7 +91,7 @@ func TestSeqMNISTLearns(t *testing.T) {
 	cfg.Steps = 60
 	cfg.EvalPoints = 3
 	cfg.ValidImages, cfg.TestImages = 256, 256
-	res, err := SeqMNIST(cfg, nil)
+	res, err := SeqMNIST(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSeqMNISTConfigValidate(t *testing.T) {
 		{"side", func(c *SeqMNISTConfig) { c.Side = 9 }},
 		{"cell", func(c *SeqMNISTConfig) { c.Cell = 7 }},
 		{"batch", func(c *SeqMNISTConfig) { c.Batch = 1 }},
-		{"quantizer", func(c *SeqMNISTConfig) { c.Models = []SeqMNISTModel{{"x", "nope", recurrent.None}} }},
+		{"quantizer", func(c *SeqMNISTConfig) { c.Models = []Recipe{{Name: "x", Quantizer: "nope"}} }},
 		{"lr", func(c *SeqMNISTConfig) { c.LRStart = 0 }},
 	} {
 		c := good

@@ -35,50 +35,25 @@ import (
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// WordLMModel is one row of the word-level PTB table: an LSTM recipe.
-type WordLMModel struct {
-	Name          string // short name, e.g. "bn-binary"
-	Label         string // for tables and plots
-	Quantizer     string // quant registry name of Wx, Wh
-	Normalization recurrent.Normalization
-}
-
-var wordLMModels = []WordLMModel{
-	{Name: "bn-fp", Label: "BN-LSTM, full precision", Quantizer: "fp", Normalization: recurrent.PerStepBN},
-	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Quantizer: "binary", Normalization: recurrent.PerStepBN},
-	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Quantizer: "ternary", Normalization: recurrent.PerStepBN},
-	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Quantizer: "bc", Normalization: recurrent.None},
-	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Quantizer: "k2", Normalization: recurrent.PerStepBN},
-	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Quantizer: "k4", Normalization: recurrent.PerStepBN},
+// wordLMModels are the rows of the word-level PTB table (LSTM recipes).
+var wordLMModels = []Recipe{
+	{Name: "bn-fp", Label: "BN-LSTM, full precision", Cell: recurrent.LSTM, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Cell: recurrent.LSTM, Quantizer: "binary", Normalization: recurrent.PerStepBN},
+	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Cell: recurrent.LSTM, Quantizer: "ternary", Normalization: recurrent.PerStepBN},
+	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Cell: recurrent.LSTM, Quantizer: "bc", Normalization: recurrent.None},
+	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Cell: recurrent.LSTM, Quantizer: "k2", Normalization: recurrent.PerStepBN},
+	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Cell: recurrent.LSTM, Quantizer: "k4", Normalization: recurrent.PerStepBN},
 }
 
 // WordLMModels lists the models of the word-level PTB notebook: full
 // precision, the paper's BN binary and BN ternary, BinaryConnect without
 // normalization (the ablation), and the 2- and 4-bit points of the
 // perplexity/memory trade-off.
-func WordLMModels() []WordLMModel { return append([]WordLMModel(nil), wordLMModels...) }
+func WordLMModels() []Recipe { return append([]Recipe(nil), wordLMModels...) }
 
 // LookupWordLMModel returns the model with the given short name.
-func LookupWordLMModel(name string) (WordLMModel, error) {
-	return lookupModel("word-LM", wordLMModels, func(m WordLMModel) string { return m.Name }, name)
-}
-
-// Precision is the storage precision of the model's quantized matrices.
-func (m WordLMModel) Precision() summary.Precision { return quantizerPrecision(m.Quantizer) }
-
-// quantizerPrecision maps a quantizer to its weight-memory precision.
-func quantizerPrecision(name string) summary.Precision {
-	q := quant.MustLookup(name)
-	switch {
-	case q.Bits >= 32:
-		return summary.Float32
-	case q.Bits == 1:
-		return summary.Binary
-	case q.Bits == 2 && q.Kind == packed.Ternary:
-		return summary.Ternary
-	default:
-		return summary.KBit(q.Bits)
-	}
+func LookupWordLMModel(name string) (Recipe, error) {
+	return lookupRecipe("word-LM", wordLMModels, name)
 }
 
 // WordLMConfig is the setting of the word-level PTB experiment.
@@ -138,20 +113,20 @@ func WordLMSettings(b budget.Budget) WordLMConfig {
 	}
 	return WordLMConfig{
 		Budget:        b,
-		Embed:         budget.Pick(b, 32, 128, 300),
-		Hidden:        budget.Pick(b, 32, 128, 300),
-		Batch:         budget.Pick(b, 8, 20, 64),
-		BPTT:          budget.Pick(b, 10, 35, 35),
-		Epochs:        budget.Pick(b, 0, 0, 80),
-		Steps:         budget.Pick[int64](b, 8, 80, 0),
+		Embed:         budget.Pick(b, 32, 128, 300, 300),
+		Hidden:        budget.Pick(b, 32, 128, 300, 300),
+		Batch:         budget.Pick(b, 8, 20, 20, 64),
+		BPTT:          budget.Pick(b, 10, 35, 35, 35),
+		Epochs:        budget.Pick(b, 0, 0, 1, 80),
+		Steps:         budget.Pick[int64](b, 8, 80, 0, 0),
 		LR:            20,
 		Factor:        4,
 		Clip:          0.25,
 		Dropout:       0.5,
-		EvalEvery:     budget.Pick[int64](b, 4, 20, 0),
-		ValidWindows:  budget.Pick(b, 2, 3, 0),
-		FinalWindows:  budget.Pick(b, 2, 6, 0),
-		PackedWindows: budget.Pick(b, 1, 1, 2),
+		EvalEvery:     budget.Pick[int64](b, 4, 20, 0, 0),
+		ValidWindows:  budget.Pick(b, 2, 3, 0, 0),
+		FinalWindows:  budget.Pick(b, 2, 6, 0, 0),
+		PackedWindows: budget.Pick(b, 1, 1, 2, 2),
 		Models:        names,
 		Seed:          1,
 	}
@@ -256,7 +231,7 @@ func SyntheticWordCorpus(vocab, n int, seed uint64) *datasets.WordCorpus {
 
 // WordLMRun is one trained and evaluated model.
 type WordLMRun struct {
-	Model WordLMModel
+	Model Recipe
 	// WeightBytes is the memory of the quantized matrices Wx, Wh at the
 	// model's precision (summary.FromStore); Weights is their number.
 	WeightBytes, Weights int64
@@ -284,7 +259,7 @@ var wordLMModes = []recurrent.Inference{recurrent.CodeMode, recurrent.DeployMode
 type wordLMJob struct {
 	cfg    WordLMConfig
 	corpus *datasets.WordCorpus
-	m      WordLMModel
+	m      Recipe
 	dir    string
 	be     compute.Backend
 }
@@ -370,7 +345,7 @@ func (j *wordLMJob) evaluate(ctx context.Context, store *model.Store, mode recur
 // the first PackedWindows test windows. A divergence is not an error: the
 // last good checkpoint is evaluated and WordLMRun.Diverged says what
 // happened. Progress goes to w (nil: none).
-func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCorpus, m WordLMModel, dir string, w io.Writer) (*WordLMRun, error) {
+func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCorpus, m Recipe, dir string, w io.Writer) (*WordLMRun, error) {
 	if w == nil {
 		w = io.Discard
 	}

@@ -62,7 +62,7 @@ func main() {
 		fail(err)
 	}
 	if o.cellTimeout == 0 {
-		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 72*time.Hour)
+		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 6*time.Hour, 72*time.Hour)
 	}
 	if o.jupyter, err = findJupyter(o.jupyter); err != nil {
 		fail(err)

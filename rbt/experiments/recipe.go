@@ -1,0 +1,102 @@
+package experiments
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rbt-project/rbt/rbt/packed"
+	"github.com/rbt-project/rbt/rbt/quant"
+	"github.com/rbt-project/rbt/rbt/recurrent"
+	"github.com/rbt-project/rbt/rbt/summary"
+)
+
+// Recipe is one model of an experiment: which recurrent cell, how its input
+// and recurrent matrices Wx, Wh are quantized, and how its pre-activations
+// are normalized. Every experiment lists its models as Recipes; the model
+// code (rbt/models) turns a Recipe into a network, whatever the task.
+type Recipe struct {
+	Name  string // short name, unique in its list, e.g. "bn-binary" (rbt train -model)
+	Label string // for tables and plots, e.g. "BN binary LSTM (this paper)"
+	Cell  recurrent.Cell
+	// Quantizer is the rbt/quant registry name of Wx and Wh ("fp", "binary",
+	// "ternary", "bc", "tc", "twn", "k3", ...): any registered quantizer.
+	Quantizer     string
+	Normalization recurrent.Normalization
+	// ClipLatent clips the Adam step of the latent Wx, Wh to [-W0, W0]
+	// element-wise, as the authors' code does for its binary (and, in the
+	// char-LM scripts, ternary) runs (METHOD.md, "Optimizer"); each
+	// experiment's list sets it as that experiment's script does.
+	ClipLatent bool
+	// TradeOff marks a point of the accuracy/memory trade-off plot (the k-bit
+	// models), which some budgets train for fewer steps.
+	TradeOff bool
+}
+
+// Precision is the storage precision of the recipe's quantized matrices, for
+// the weight-memory columns (package summary).
+func (r Recipe) Precision() summary.Precision { return quantizerPrecision(r.Quantizer) }
+
+// Validate checks that the quantizer is registered and the cell known.
+func (r Recipe) Validate() error {
+	if _, err := quant.Lookup(r.Quantizer); err != nil {
+		return fmt.Errorf("experiments: model %s: %w", r.Name, err)
+	}
+	if r.Cell != recurrent.LSTM && r.Cell != recurrent.GRU {
+		return fmt.Errorf("experiments: model %s: unknown cell %v", r.Name, r.Cell)
+	}
+	return nil
+}
+
+// quantizerPrecision maps a quantizer to its weight-memory precision.
+func quantizerPrecision(name string) summary.Precision {
+	q := quant.MustLookup(name)
+	switch {
+	case q.Bits >= 32:
+		return summary.Float32
+	case q.Bits == 1:
+		return summary.Binary
+	case q.Bits == 2 && q.Kind == packed.Ternary:
+		return summary.Ternary
+	default:
+		return summary.KBit(q.Bits)
+	}
+}
+
+// lookupRecipe returns the recipe of list whose name (case-insensitive) is
+// want, or an error that lists the known names.
+func lookupRecipe(kind string, list []Recipe, want string) (Recipe, error) {
+	for _, r := range list {
+		if strings.EqualFold(r.Name, want) {
+			return r, nil
+		}
+	}
+	return Recipe{}, fmt.Errorf("experiments: unknown %s model %q (known: %s)", kind, want, strings.Join(recipeNames(list), ", "))
+}
+
+// recipeNames returns the short names of list, in order.
+func recipeNames(list []Recipe) []string {
+	out := make([]string, len(list))
+	for i, r := range list {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// runeStrings turns an alphabet into the one-character strings of a packed
+// model's vocabulary.
+func runeStrings(rs []rune) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// formatBytes writes a memory size in bytes below 10,000 bytes and in KB above.
+func formatBytes(n int64) string {
+	if n < 10000 {
+		return fmt.Sprintf("%s B", summary.FormatInt(n))
+	}
+	return summary.FormatKB(n)
+}
+
