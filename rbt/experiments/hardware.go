@@ -114,11 +114,7 @@ func (r *HardwareResult) Tables() (titles []string, tables []report.Table) {
 
 // Record sends the ratio table and the fixed-point accuracies to the results.
 func (r *HardwareResult) Record() error {
-	b, err := budget.FromEnv()
-	if err != nil {
-		return err
-	}
-	src := report.Measured(string(b)) + ", simulated by hwsim"
+	src := report.Measured(string(r.Config.Train.Budget)) + ", simulated by hwsim"
 	var rs []report.Result
 	for _, q := range r.Study.Ratios {
 		rs = append(rs, report.Result{Experiment: "hardware (hwsim, " + r.Study.Workload.Name + ")", Model: q.Assumption,

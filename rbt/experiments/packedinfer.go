@@ -254,13 +254,7 @@ func (r *PackedResult) Tables() (models, speed report.Table) {
 	return models, speed
 }
 
-func (c PackedConfig) budget() budget.Budget {
-	b, err := budget.FromEnv()
-	if err != nil {
-		return "unknown"
-	}
-	return b
-}
+func (c PackedConfig) budget() budget.Budget { return c.Train.Budget }
 
 // Record sends every measured figure to the run's results file.
 func (r *PackedResult) Record() error {

@@ -39,9 +39,10 @@ var QAModels = []Recipe{
 
 // QAConfig configures the CNN question-answering experiment.
 type QAConfig struct {
-	Embedding, Hidden, Attention int // 200, 256, 100 in the paper
-	Batch                        int // 32 in the paper (also the evaluation batch)
-	Steps                        int // training batches per model
+	Budget                       budget.Budget // the budget the settings came from (tables, sources)
+	Embedding, Hidden, Attention int           // 200, 256, 100 in the paper
+	Batch                        int           // 32 in the paper (also the evaluation batch)
+	Steps                        int           // training batches per model
 	LRStart, LRFinal             float64
 	// LREpoch is the number of batches per learning-rate epoch (0: one pass
 	// over the training examples).
@@ -80,6 +81,7 @@ type QAConfig struct {
 //     100, batch 32, Adam 0.003 -> 0.001 over 80 epochs of the whole corpus.
 func QASettings(b budget.Budget) QAConfig {
 	return QAConfig{
+		Budget:     b,
 		Embedding:  budget.Pick(b, 16, 64, 128, 200),
 		Hidden:     budget.Pick(b, 16, 64, 128, 256),
 		Attention:  budget.Pick(b, 8, 32, 64, 100),
@@ -392,7 +394,8 @@ func (r *QAResult) Describe() string {
 
 // Table is the results table: model, weight memory of the four LSTMs,
 // accuracy (validation deploy, test deploy and code), timings.
-func (r *QAResult) Table(b budget.Budget) report.Table {
+func (r *QAResult) Table() report.Table {
+	b := r.Config.Budget
 	data := "CNN"
 	if r.Synthetic {
 		data = "generated stand-in"
@@ -416,7 +419,8 @@ func (r *QAResult) Table(b budget.Budget) report.Table {
 }
 
 // Results lists the measured accuracies (percent) and weight memories (KB).
-func (r *QAResult) Results(b budget.Budget) []report.Result {
+func (r *QAResult) Results() []report.Result {
+	b := r.Config.Budget
 	exp := "CNN QA (Attentive Reader)"
 	if r.Synthetic {
 		exp = "QA, generated stand-in for CNN (Attentive Reader)"

@@ -92,7 +92,7 @@ func TestQASmoke(t *testing.T) {
 	if png, err := res.CurveFigure(); err != nil || len(png) < 1000 {
 		t.Errorf("figure: %d bytes, %v", len(png), err)
 	}
-	if len(res.Table(budget.Smoke).Rows) != len(res.Runs) || len(res.Results(budget.Smoke)) != 3*len(res.Runs) {
+	if len(res.Table().Rows) != len(res.Runs) || len(res.Results()) != 3*len(res.Runs) {
 		t.Error("table or results incomplete")
 	}
 }

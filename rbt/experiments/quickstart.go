@@ -29,6 +29,7 @@ import (
 // QuickstartConfig is the tiny character-level language model of the
 // quickstart notebook: a one-layer BN-LSTM with binary weights.
 type QuickstartConfig struct {
+	Budget                       budget.Budget // the budget the settings came from (tables, sources)
 	Hidden, SeqLen, Batch, Steps int
 	Quantizer                    string  // quant registry name, e.g. "binary"
 	LearningRate                 float64 // Adam
@@ -40,6 +41,7 @@ type QuickstartConfig struct {
 // paper (1000 units, length 100, batch 64) for 2000 steps at paper.
 func QuickstartSettings(b budget.Budget) QuickstartConfig {
 	return QuickstartConfig{
+		Budget:       b,
 		Hidden:       budget.Pick(b, 64, 256, 256, 1000),
 		SeqLen:       budget.Pick(b, 32, 100, 100, 100),
 		Batch:        budget.Pick(b, 16, 32, 32, 64),

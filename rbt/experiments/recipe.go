@@ -99,4 +99,3 @@ func formatBytes(n int64) string {
 	}
 	return summary.FormatKB(n)
 }
-

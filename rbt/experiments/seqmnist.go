@@ -46,6 +46,7 @@ var SeqMNISTModels = []Recipe{
 // image (Side 14: 2x2 average pooling, 196 steps; Side 7: 4x4, 49 steps), the
 // training subset and the number of steps; the results then say so.
 type SeqMNISTConfig struct {
+	Budget budget.Budget  // the budget the settings came from (tables, sources)
 	Cell   recurrent.Cell // recurrent.LSTM (the paper) or recurrent.GRU
 	Hidden int            // n
 	Batch  int            // B of training
@@ -101,6 +102,7 @@ type SeqMNISTConfig struct {
 //     test set.
 func SeqMNISTSettings(b budget.Budget) SeqMNISTConfig {
 	return SeqMNISTConfig{
+		Budget:      b,
 		Cell:        recurrent.LSTM,
 		Hidden:      budget.Pick(b, 16, 100, 100, 100),
 		Batch:       budget.Pick(b, 32, 32, 100, 100),
@@ -539,7 +541,8 @@ func argmax(v []float32) int {
 
 // Results lists the measured figures (test accuracy in percent, both modes,
 // and the weight memory in KB) for report.Record.
-func (r *SeqMNISTResult) Results(b budget.Budget) []report.Result {
+func (r *SeqMNISTResult) Results() []report.Result {
+	b := r.Config.Budget
 	src := report.Measured(string(b))
 	exp := fmt.Sprintf("sequential MNIST %dx%d (%s %d)", r.Config.Side, r.Config.Side, strings.ToUpper(cellName(r.Config.Cell)), r.Config.Hidden)
 	var out []report.Result
@@ -555,7 +558,8 @@ func (r *SeqMNISTResult) Results(b budget.Budget) []report.Result {
 
 // Table is the results table: model, variant, precision, weight memory,
 // test accuracy in both inference modes, timings.
-func (r *SeqMNISTResult) Table(b budget.Budget) report.Table {
+func (r *SeqMNISTResult) Table() report.Table {
+	b := r.Config.Budget
 	t := report.Table{Header: []string{"model", "pixels", "weights (Wx, Wh)", "weight memory", "test acc. deploy", "test acc. code",
 		"first step (build+compile)", "step", "source"}}
 	for _, run := range r.Runs {

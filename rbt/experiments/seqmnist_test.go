@@ -65,10 +65,10 @@ func TestSeqMNISTSmoke(t *testing.T) {
 			t.Errorf("figure: %d bytes, %v", len(png), err)
 		}
 	}
-	if tab := res.Table(budget.Smoke); len(tab.Rows) != len(res.Runs) {
+	if tab := res.Table(); len(tab.Rows) != len(res.Runs) {
 		t.Errorf("table has %d rows", len(tab.Rows))
 	}
-	if rs := res.Results(budget.Smoke); len(rs) != 3*len(res.Runs) {
+	if rs := res.Results(); len(rs) != 3*len(res.Runs) {
 		t.Errorf("%d results", len(rs))
 	}
 }
