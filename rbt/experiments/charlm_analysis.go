@@ -396,10 +396,12 @@ func (r *CharLMResult) Claims() []string {
 	return out
 }
 
-// Record reports every measured figure (report.Record): valid and test BPC
-// in both modes and the weight memory of each model, and the ratios of the
-// claims.
-func (r *CharLMResult) Record() error {
+// Record reports every measured figure (report.Record).
+func (r *CharLMResult) Record() error { return report.Record(r.Results()...) }
+
+// Results lists every measured figure: valid and test BPC in both modes and
+// the weight memory of each model, and the ratios of the claims.
+func (r *CharLMResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.Budget))
 	exp := r.Experiment()
 	var rs []report.Result
@@ -420,7 +422,7 @@ func (r *CharLMResult) Record() error {
 			}
 		}
 	}
-	return report.Record(rs...)
+	return rs
 }
 
 // WriteFiles writes the results into dir: results.md (settings, table,

@@ -32,6 +32,7 @@ func TestGRUSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	t.Logf("%s", log.String())
 	V := corpus.NumSymbols()
 	uniform := math.Log2(float64(V))

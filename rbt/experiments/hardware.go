@@ -113,7 +113,16 @@ func (r *HardwareResult) Tables() (titles []string, tables []report.Table) {
 }
 
 // Record sends the ratio table and the fixed-point accuracies to the results.
-func (r *HardwareResult) Record() error {
+func (r *HardwareResult) Record() error { return report.Record(r.Results()...) }
+
+// String is the settings line.
+func (c HardwareConfig) String() string {
+	return fmt.Sprintf("budget %s: models %v trained with %s; fixed-point evaluation on %d PTB test characters at activation widths %v",
+		c.Train.Budget, c.Quantizers, c.Train, c.EvalChars, c.ActBits)
+}
+
+// Results lists the ratio table and the fixed-point accuracies.
+func (r *HardwareResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.Train.Budget)) + ", simulated by hwsim"
 	var rs []report.Result
 	for _, q := range r.Study.Ratios {
@@ -124,5 +133,5 @@ func (r *HardwareResult) Record() error {
 		rs = append(rs, report.Result{Experiment: "hardware (hwsim, PTB char test)", Model: a.Model + " on " + a.Design,
 			Metric: fmt.Sprintf("BPC at %d-bit activations", a.ActBits), Value: a.BPC, Source: src})
 	}
-	return report.Record(rs...)
+	return rs
 }

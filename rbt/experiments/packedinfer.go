@@ -257,7 +257,16 @@ func (r *PackedResult) Tables() (models, speed report.Table) {
 func (c PackedConfig) budget() budget.Budget { return c.Train.Budget }
 
 // Record sends every measured figure to the run's results file.
-func (r *PackedResult) Record() error {
+func (r *PackedResult) Record() error { return report.Record(r.Results()...) }
+
+// String is the settings line.
+func (c PackedConfig) String() string {
+	return fmt.Sprintf("budget %s: models %v trained with %s; %d test characters scored; speed at hidden %v, %d steps",
+		c.budget(), c.Quantizers, c.Train, c.EvalChars, c.SpeedHidden, c.SpeedSteps)
+}
+
+// Results lists every measured figure.
+func (r *PackedResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.budget()))
 	var rs []report.Result
 	for _, m := range r.Models {
@@ -274,7 +283,7 @@ func (r *PackedResult) Record() error {
 		rs = append(rs, report.Result{Experiment: "packed inference", Model: fmt.Sprintf("LSTM step, hidden %d, batch 1", s.Hidden),
 			Metric: s.Path + " speed-up vs float32", Value: s.Speedup, Source: src})
 	}
-	return report.Record(rs...)
+	return rs
 }
 
 // SpeedFigure plots steps per second of each path against the hidden size.

@@ -382,6 +382,34 @@ func qaAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net 
 	return tot.Mean(), nil
 }
 
+// Verdict compares, as measured, every model's test accuracy with chance
+// (one over the mean number of candidates) and the binary and ternary
+// readers with the full-precision one (the paper: within a few points).
+func (r *QAResult) Verdict() []string {
+	var out []string
+	chance := 0.0
+	if r.MeanCandidates > 0 {
+		chance = 1 / r.MeanCandidates
+	}
+	var fp *QARun
+	for _, run := range r.Runs {
+		if run.Model.Quantizer == "fp" {
+			fp = run
+		}
+	}
+	for _, run := range r.Runs {
+		line := fmt.Sprintf("%s: test accuracy (deploy) %.1f%% vs chance %.1f%%", run.Model.Label, 100*run.TestDeploy, 100*chance)
+		if run.TestDeploy < chance+0.05 {
+			line += ": within 5 points of chance, the reader has not learned the task"
+		}
+		if fp != nil && run != fp {
+			line += fmt.Sprintf("; %+.1f points from full precision", 100*(run.TestDeploy-fp.TestDeploy))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
 // Describe states the data and settings in one paragraph.
 func (r *QAResult) Describe() string {
 	c := r.Config

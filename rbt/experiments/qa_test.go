@@ -69,6 +69,7 @@ func TestQASmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	if !res.Synthetic || len(res.Runs) != len(cfg.Models) || res.MeanCandidates != float64(2*cfg.Synthetic.withDefaults().Facts) {
 		t.Fatalf("synthetic %v, %d runs, %.1f candidates", res.Synthetic, len(res.Runs), res.MeanCandidates)
 	}

@@ -61,6 +61,15 @@ type QuickstartResult struct {
 	Elapsed time.Duration
 }
 
+// String is the settings line.
+func (c QuickstartConfig) String() string {
+	return fmt.Sprintf("budget %s: %s LSTM 1x%d, windows of %d, batch %d, %d Adam steps at %g, seed %d",
+		c.Budget, c.Quantizer, c.Hidden, c.SeqLen, c.Batch, c.Steps, c.LearningRate, c.Seed)
+}
+
+// log2 is the bits of a uniform guess over n symbols.
+func log2(n int) float64 { return math.Log2(float64(n)) }
+
 // Quickstart trains the tiny BN-binary LSTM on PTB characters (the training
 // split, from the data root of package datasets) and returns the loss of every
 // step in bits per character. Without the PTB files it trains on the text of

@@ -20,6 +20,7 @@ func TestQuickstartLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkReport(t, res, false)
 	if len(res.Loss) != cfg.Steps {
 		t.Fatalf("%d losses, want %d", len(res.Loss), cfg.Steps)
 	}

@@ -63,14 +63,41 @@ func quantizerPrecision(name string) summary.Precision {
 }
 
 // lookupRecipe returns the recipe of list whose name (case-insensitive) is
-// want, or an error that lists the known names.
+// want; else, for a name made of a registered quantizer ("bn-twn", "k3"),
+// the recipe QuantizerRecipe builds; else an error that lists the names.
 func lookupRecipe(kind string, list []Recipe, want string) (Recipe, error) {
 	for _, r := range list {
 		if strings.EqualFold(r.Name, want) {
 			return r, nil
 		}
 	}
-	return Recipe{}, fmt.Errorf("experiments: unknown %s model %q (known: %s)", kind, want, strings.Join(recipeNames(list), ", "))
+	cell := recurrent.LSTM
+	if len(list) > 0 && list[0].Cell != 0 {
+		cell = list[0].Cell
+	}
+	if r, err := QuantizerRecipe(cell, want); err == nil {
+		return r, nil
+	}
+	return Recipe{}, fmt.Errorf("experiments: unknown %s model %q (known: %s; or any quantizer of rbt/quant as <q> or bn-<q>: %s)",
+		kind, want, strings.Join(recipeNames(list), ", "), strings.Join(quant.Names(), ", "))
+}
+
+// QuantizerRecipe is the recipe of a model named after a registered
+// quantizer: "bn-<q>" has per-time-step BN, "<q>" none. The Adam step of the
+// latent weights is clipped for the binary and ternary quantizers, as the
+// authors' code does for its binary and ternary runs.
+func QuantizerRecipe(cell recurrent.Cell, name string) (Recipe, error) {
+	q, norm, label := strings.ToLower(name), recurrent.None, ", no BN"
+	if rest, ok := strings.CutPrefix(q, "bn-"); ok {
+		q, norm, label = rest, recurrent.PerStepBN, ", per-step BN"
+	}
+	qz, err := quant.Lookup(q)
+	if err != nil {
+		return Recipe{}, err
+	}
+	clip := qz.Bits < 32 && (qz.Kind == packed.Binary || qz.Kind == packed.Ternary)
+	return Recipe{Name: strings.ToLower(name), Label: fmt.Sprintf("%s %s%s", strings.ToUpper(cellName(cell)), q, label),
+		Cell: cell, Quantizer: q, Normalization: norm, ClipLatent: clip}, nil
 }
 
 // recipeNames returns the short names of list, in order.

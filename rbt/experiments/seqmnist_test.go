@@ -31,6 +31,7 @@ func TestSeqMNISTSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	if len(res.Runs) != len(cfg.Models)*len(cfg.Permuted) {
 		t.Fatalf("%d runs, want %d", len(res.Runs), len(cfg.Models)*len(cfg.Permuted))
 	}
