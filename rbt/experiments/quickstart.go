@@ -1,7 +1,3 @@
-// Package experiments holds the experiments of the paper end to end — data,
-// model, training, evaluation, tables and figures — so that each notebook is a
-// few thin cells calling one function. Every experiment reads its settings from
-// a budget (package budget: smoke, quick, paper).
 package experiments
 
 import (
