@@ -135,7 +135,19 @@ func (r *CharLMResult) Report() (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Title: "Character-level LM: " + r.Data.Label, Settings: r.Config.String(),
-		Tables: []NamedTable{{"Results", r.Table()}}, Verdicts: r.Claims(), Figures: figs, Rows: r.Results()}
+		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), charLMComparisons(r))},
+		Verdicts: r.Claims(), Figures: figs, Rows: r.Results()}
+	if r.Run("bn-binary") != nil {
+		lines, err := r.Samples("bn-binary", 3, 200, 0.8)
+		if err != nil {
+			return nil, err
+		}
+		t := report.Table{Header: []string{"test-split prime -> text sampled from the BN binary LSTM (packed deploy form: +-1 weights; temperature 0.8)"}}
+		for _, l := range lines {
+			t.Rows = append(t.Rows, []string{l})
+		}
+		rep.Tables = append(rep.Tables, NamedTable{"Samples", t})
+	}
 	if r.Data.Note != "" {
 		rep.Notes = append(rep.Notes, r.Data.Note)
 	}
@@ -152,7 +164,8 @@ func (r *GRUResult) Report() (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Title: "GRU study", Settings: r.Config.String(), Tables: []NamedTable{{"Results", r.Table()}},
+	return &Report{Title: "GRU study", Settings: r.Config.String(),
+		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), gruComparisons(r))},
 		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
 }
 
@@ -162,7 +175,8 @@ func (r *WordLMResult) Report() (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Title: "Word-level PTB", Settings: r.Config.String(), Tables: []NamedTable{{"Results", r.Table()}},
+	return &Report{Title: "Word-level PTB", Settings: r.Config.String(),
+		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), wordLMComparisons(r))},
 		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
 }
 
@@ -181,7 +195,8 @@ func (r *SeqMNISTResult) Report() (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Title: "Sequential MNIST", Settings: r.Config.Describe(), Tables: []NamedTable{{"Results", r.Table()}},
+	return &Report{Title: "Sequential MNIST", Settings: r.Config.Describe(),
+		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), seqMNISTComparisons(r))},
 		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
 }
 
@@ -192,7 +207,8 @@ func (r *QAResult) Report() (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Title: "Question answering (Attentive Reader)", Settings: r.Describe(),
-		Tables: []NamedTable{{"Results", r.Table()}}, Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}
+		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), qaComparisons(r))},
+		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}
 	if r.Synthetic {
 		rep.Notes = append(rep.Notes, "the CNN corpus was not used ("+r.Missing+"): the models read the generated stand-in")
 	}
@@ -226,7 +242,8 @@ func (r *PackedResult) Report() (*Report, error) {
 	}
 	models, speed := r.Tables()
 	return &Report{Title: "Packed inference", Settings: r.Config.String(),
-		Tables:  []NamedTable{{"Memory and accuracy: the same weights, packed", models}, {"One LSTM step, batch 1, on this CPU", speed}},
+		Tables: []NamedTable{{"Memory and accuracy: the same weights, packed", models}, {"One LSTM step, batch 1, on this CPU", speed},
+			comparisonTable(string(r.Config.budget()), packedComparisons(r))},
 		Figures: figs, Rows: r.Results()}, nil
 }
 
