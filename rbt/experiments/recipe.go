@@ -126,3 +126,10 @@ func formatBytes(n int64) string {
 	}
 	return summary.FormatKB(n)
 }
+
+// LookupModel returns the recipe of list named name (case-insensitive), or
+// one built from a quantizer name (QuantizerRecipe); kind names the list in
+// the error, which lists the known names.
+func LookupModel(kind string, list []Recipe, name string) (Recipe, error) {
+	return lookupRecipe(kind, list, name)
+}
