@@ -53,6 +53,7 @@ func CharTokens(name string, data []byte, vocab []string) ([]int, error) {
 	}
 	return toks, nil
 }
+
 // LoadCharTokens reads a PTB-style character file with CharTokens.
 func LoadCharTokens(path string, vocab []string) ([]int, error) {
 	data, err := os.ReadFile(path)

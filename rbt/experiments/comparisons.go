@@ -38,6 +38,19 @@ func comparisonTable(b string, cs []comparison) NamedTable {
 	return NamedTable{"Published figures next to this run", t}
 }
 
+// comparisonRows are the published numeric figures of cs as summary rows,
+// with their sources (the measured ones are in the report's rows already).
+func comparisonRows(experiment string, cs []comparison) []report.Result {
+	var out []report.Result
+	for _, c := range cs {
+		var v float64
+		if _, err := fmt.Sscanf(c.Published, "%g", &v); err == nil {
+			out = append(out, report.Result{Experiment: experiment, Model: c.Model + " (published)", Metric: c.Metric, Value: v, Source: c.Source})
+		}
+	}
+	return out
+}
+
 func charLMComparisons(r *CharLMResult) []comparison {
 	test := func(name string) (float64, string) {
 		if run := r.Run(name); run != nil {

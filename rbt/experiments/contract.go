@@ -136,7 +136,7 @@ func (r *CharLMResult) Report() (*Report, error) {
 	}
 	rep := &Report{Title: "Character-level LM: " + r.Data.Label, Settings: r.Config.String(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), charLMComparisons(r))},
-		Verdicts: r.Claims(), Figures: figs, Rows: r.Results()}
+		Verdicts: r.Claims(), Figures: figs, Rows: append(r.Results(), comparisonRows(r.Experiment(), charLMComparisons(r))...)}
 	if r.Run("bn-binary") != nil {
 		lines, err := r.Samples("bn-binary", 3, 200, 0.8)
 		if err != nil {
@@ -197,7 +197,7 @@ func (r *SeqMNISTResult) Report() (*Report, error) {
 	}
 	return &Report{Title: "Sequential MNIST", Settings: r.Config.Describe(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), seqMNISTComparisons(r))},
-		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
+		Verdicts: r.Verdict(), Figures: figs, Rows: append(r.Results(), comparisonRows("sequential MNIST 28x28", seqMNISTComparisons(r))...)}, nil
 }
 
 // Report implements Result.

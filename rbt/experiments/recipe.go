@@ -133,3 +133,17 @@ func formatBytes(n int64) string {
 func LookupModel(kind string, list []Recipe, name string) (Recipe, error) {
 	return lookupRecipe(kind, list, name)
 }
+
+// MustModels returns the recipes of list named names (LookupModel), or
+// panics with the lookup's error; for the settings cell of a notebook.
+func MustModels(list []Recipe, names ...string) []Recipe {
+	var out []Recipe
+	for _, n := range names {
+		r, err := LookupModel("", list, n)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
