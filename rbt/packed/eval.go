@@ -99,7 +99,7 @@ func EvaluateLM(e *Engine, tokens []int, opt LMEval) (LMScore, error) {
 				return LMScore{}, err
 			}
 			for b, s := range group {
-				score.NLL += nll(logits[b*e.classes:(b+1)*e.classes], tokens[s+t+1])
+				score.NLL += NLL(logits[b*e.classes:(b+1)*e.classes], tokens[s+t+1])
 				score.Predicted++
 			}
 		}
@@ -118,9 +118,10 @@ func EvaluateBPC(e *Engine, tokens []int, window int) (float64, error) {
 	return s.BPC(), nil
 }
 
-// nll is -log softmax(logits)[target], computed in float64 with the max
-// subtracted.
-func nll(logits []float32, target int) float64 {
+// NLL is -log softmax(logits)[target] in nats, computed in float64 with the
+// maximum subtracted: the one log-softmax of the engine, the simulator and
+// the packed evaluations of rbt/models.
+func NLL[F float32 | float64](logits []F, target int) float64 {
 	mx := float64(logits[0])
 	for _, v := range logits {
 		mx = max(mx, float64(v))
