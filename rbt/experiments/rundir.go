@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // checkRunSettings guards a run directory: the first run writes want to
@@ -49,4 +50,19 @@ func runDir(dir, pattern string) (string, func(), error) {
 		return "", nil, err
 	}
 	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// runDirName is the checkpoint subdirectory of a model: its name in lower
+// case, other characters as dashes, "-permuted" for the permuted variant.
+func runDirName(name string, permuted bool) string {
+	s := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(name))
+	if permuted {
+		s += "-perm"
+	}
+	return s
 }

@@ -299,19 +299,6 @@ func SeqMNIST(ctx context.Context, cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTRe
 	return res, nil
 }
 
-func runDirName(name string, permuted bool) string {
-	s := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, strings.ToLower(name))
-	if permuted {
-		s += "-perm"
-	}
-	return s
-}
-
 // seqMNISTRun trains and evaluates one model on one variant.
 func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m Recipe, permuted bool, tr, va, te seqData, dir string, w io.Writer) (*SeqMNISTRun, error) {
 	run := &SeqMNISTRun{Model: m, Permuted: permuted}
