@@ -41,7 +41,7 @@ func (r *GRUResult) Table() report.Table {
 	if r.MNIST != nil {
 		c := r.MNIST.Config
 		for _, run := range r.MNIST.Runs {
-			name := run.Model.Name + " GRU"
+			name := run.Model.Label + " GRU"
 			if run.Diverged != "" {
 				name += " (diverged)"
 			}
@@ -73,7 +73,7 @@ func (r *GRUResult) Results() []report.Result {
 	if r.MNIST != nil {
 		c := r.MNIST.Config
 		for _, run := range r.MNIST.Runs {
-			name := fmt.Sprintf("%s GRU 1x%d, %dx%d pixels", run.Model.Name, c.Hidden, c.Side, c.Side)
+			name := fmt.Sprintf("%s GRU 1x%d, %dx%d pixels", run.Model.Label, c.Hidden, c.Side, c.Side)
 			out = append(out,
 				report.Result{Experiment: GRUMNISTExperiment, Model: name, Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
 				report.Result{Experiment: GRUMNISTExperiment, Model: name, Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
@@ -122,7 +122,7 @@ func (r *GRUResult) MNISTCurvesFigure() ([]byte, error) {
 		for i, a := range run.CurveAcc {
 			y[i] = 100 * a
 		}
-		series = append(series, plots.Series{Name: run.Model.Name + " GRU", X: run.CurveSteps, Y: y})
+		series = append(series, plots.Series{Name: run.Model.Label + " GRU", X: run.CurveSteps, Y: y})
 		last = max(last, run.CurveSteps[len(run.CurveSteps)-1])
 	}
 	if len(series) == 0 {
