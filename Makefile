@@ -28,8 +28,10 @@ gotest:
 	$(GO) test ./...
 
 # The committed notebooks keep their quick-budget outputs: the smoke run writes elsewhere.
+# Every HTML report is opened in headless Chromium, network off (nbrun -check-html):
+# a missing or blank figure, or a resource from outside the file, fails the run.
 notebooks-smoke:
-	$(GO) run ./rbt/cmd/nbrun -budget smoke -out results/smoke -html=false $(NOTEBOOKS)
+	$(GO) run ./rbt/cmd/nbrun -budget smoke -out results/smoke $(NOTEBOOKS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...

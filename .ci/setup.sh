@@ -4,6 +4,7 @@
 #   - Go 1.27.3 via GOTOOLCHAIN (any installed Go >= 1.21 fetches it from the module proxy;
 #     without one, Debian's golang-go bootstraps it),
 #   - Debian's Jupyter (nbconvert, nbclient, ipykernel, the notebook server), make, git,
+#   - Debian's chromium, in which nbrun checks every HTML report headless (network off),
 #   - GoNB (the version pinned by go.mod's `tool` line), goimports and gopls at exact versions,
 #   - the Jupyter kernel "gonb-rbt" that runs with GOTOOLCHAIN/GOEXPERIMENT set.
 # Usage: bash .ci/setup.sh        (from anywhere; it works on the checkout it lives in)
@@ -20,7 +21,7 @@ KERNEL_NAME="${KERNEL_NAME:-gonb-rbt}"
 BACKEND="${GOMLX_BACKEND:-go}"
 JUPYTER=/usr/bin/jupyter   # Debian's; a pyenv/venv python lacks nbclient
 DEB_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel jupyter-core
-  jupyter-notebook make git ca-certificates)
+  jupyter-notebook make git ca-certificates chromium)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -3,22 +3,7 @@ package datasets
 import (
 	"fmt"
 	"sync"
-
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/dtypes/gotype"
-	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/tensors"
 )
-
-// newTensor allocates a tensor of the given dimensions and lets fill write
-// its flat data in place (one pass, no intermediate slice).
-func newTensor[T gotype.Supported](fill func(flat []T), dims ...int) (*tensors.Tensor, error) {
-	t := tensors.FromShape(shapes.Make(dtypes.FromGenericsType[T](), dims...))
-	if err := tensors.MutableFlatData(t, fill); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
 
 // CharWindows serves training batches for a character-level language model
 // the way the paper's code does: each epoch cuts the split into
@@ -119,15 +104,6 @@ func (w *CharWindows) fill(starts []int, dst []int32) {
 	}
 }
 
-// Batch returns batch i of epoch as an int32 tensor [B, T+1] of symbol ids.
-func (w *CharWindows) Batch(epoch, i int) (*tensors.Tensor, error) {
-	starts, err := w.Starts(epoch, i)
-	if err != nil {
-		return nil, err
-	}
-	return newTensor(func(flat []int32) { w.fill(starts, flat) }, w.B, w.T+1)
-}
-
 // CharEval serves a whole split for evaluation so that every character after
 // the first is predicted exactly once (BPC over the full split).
 //
@@ -144,14 +120,6 @@ type CharEval struct {
 	data       []uint8
 	T, B       int
 	numWindows int
-}
-
-// CharEvalBatch is one evaluation batch.
-type CharEvalBatch struct {
-	Tokens *tensors.Tensor // int32 [B, T+1]: inputs Tokens[:, :T], targets Tokens[:, 1:]
-	Mask   *tensors.Tensor // float32 [B, T]: 1 where the target at that step is real
-	// Targets is the number of real targets (the sum of Mask).
-	Targets int
 }
 
 // NewCharEval prepares sequential evaluation windows over data (not copied).
@@ -202,19 +170,4 @@ func (e *CharEval) BatchInto(i int, tokens []int32, mask []float32) (int, error)
 		targets += n
 	}
 	return targets, nil
-}
-
-// Batch returns evaluation batch i as tensors.
-func (e *CharEval) Batch(i int) (CharEvalBatch, error) {
-	tok := make([]int32, e.B*(e.T+1))
-	mask := make([]float32, e.B*e.T)
-	n, err := e.BatchInto(i, tok, mask)
-	if err != nil {
-		return CharEvalBatch{}, err
-	}
-	return CharEvalBatch{
-		Tokens:  tensors.FromFlatDataAndDimensions(tok, e.B, e.T+1),
-		Mask:    tensors.FromFlatDataAndDimensions(mask, e.B, e.T),
-		Targets: n,
-	}, nil
 }

@@ -3,8 +3,6 @@ package datasets
 import (
 	"fmt"
 	"sync"
-
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // MNISTBatches serves pixel-by-pixel MNIST: each image is a sequence of 784
@@ -28,14 +26,6 @@ type MNISTBatches struct {
 	mu    sync.Mutex
 	epoch int
 	order []int32
-}
-
-// MNISTBatch is one batch.
-type MNISTBatch struct {
-	Pixels *tensors.Tensor // float32 [B, 784, 1] in [0,1]
-	Labels *tensors.Tensor // int32 [B]
-	Mask   *tensors.Tensor // float32 [B]: 1 for real rows
-	N      int             // real rows (B except in a padded last batch)
 }
 
 // NewMNISTBatches starts building batches of B images of split (not copied).
@@ -147,25 +137,4 @@ func (m *MNISTBatches) BatchInto(epoch, i int, pixels []float32, labels []int32,
 		mask[b] = 1
 	}
 	return len(idx), nil
-}
-
-// Batch returns batch i of epoch as tensors.
-func (m *MNISTBatches) Batch(epoch, i int) (MNISTBatch, error) {
-	labels := make([]int32, m.B)
-	mask := make([]float32, m.B)
-	var n int
-	var ferr error
-	pix, err := newTensor(func(flat []float32) { n, ferr = m.BatchInto(epoch, i, flat, labels, mask) }, m.B, MNISTPixels, 1)
-	if err == nil {
-		err = ferr
-	}
-	if err != nil {
-		return MNISTBatch{}, err
-	}
-	return MNISTBatch{
-		Pixels: pix,
-		Labels: tensors.FromFlatDataAndDimensions(labels, m.B),
-		Mask:   tensors.FromFlatDataAndDimensions(mask, m.B),
-		N:      n,
-	}, nil
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // QABatches serves CNN QA batches for an attentive reader: documents and
@@ -64,20 +62,6 @@ type QABatchData struct {
 	Mask                         []float32 // [B]: 1 for real rows
 	N                            int       // real rows
 	Examples                     []int     // indices of the examples in the rows
-}
-
-// QABatch is a batch as tensors.
-type QABatch struct {
-	Document     *tensors.Tensor // int32 [B, DocLen]
-	DocumentLen  *tensors.Tensor // int32 [B]
-	DocumentMask *tensors.Tensor // float32 [B, DocLen]
-	Question     *tensors.Tensor // int32 [B, QLen]
-	QuestionLen  *tensors.Tensor // int32 [B]
-	QuestionMask *tensors.Tensor // float32 [B, QLen]
-	Candidates   *tensors.Tensor // float32 [B, NumEntities]
-	Answer       *tensors.Tensor // int32 [B]
-	Mask         *tensors.Tensor // float32 [B]
-	N            int
 }
 
 // NewQABatches encodes examples with vocab and starts building batches of B.
@@ -249,24 +233,4 @@ func (q *QABatches) BatchData(epoch, i int) (*QABatchData, error) {
 		d.Examples = append(d.Examples, int(k))
 	}
 	return d, nil
-}
-
-// Batch returns batch i of epoch as tensors.
-func (q *QABatches) Batch(epoch, i int) (QABatch, error) {
-	d, err := q.BatchData(epoch, i)
-	if err != nil {
-		return QABatch{}, err
-	}
-	return QABatch{
-		Document:     tensors.FromFlatDataAndDimensions(d.Document, d.B, d.DocLen),
-		DocumentLen:  tensors.FromFlatDataAndDimensions(d.DocumentLen, d.B),
-		DocumentMask: tensors.FromFlatDataAndDimensions(d.DocumentMask, d.B, d.DocLen),
-		Question:     tensors.FromFlatDataAndDimensions(d.Question, d.B, d.QLen),
-		QuestionLen:  tensors.FromFlatDataAndDimensions(d.QuestionLen, d.B),
-		QuestionMask: tensors.FromFlatDataAndDimensions(d.QuestionMask, d.B, d.QLen),
-		Candidates:   tensors.FromFlatDataAndDimensions(d.Candidates, d.B, d.NumEntities),
-		Answer:       tensors.FromFlatDataAndDimensions(d.Answer, d.B),
-		Mask:         tensors.FromFlatDataAndDimensions(d.Mask, d.B),
-		N:            d.N,
-	}, nil
 }

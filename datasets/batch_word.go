@@ -2,8 +2,6 @@ package datasets
 
 import (
 	"fmt"
-
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // WordStreams is the classic `batchify` of word-level language modelling
@@ -22,14 +20,6 @@ type WordStreams struct {
 	data []int32
 	B, T int
 	S    int // tokens per stream
-}
-
-// WordBatch is one truncated-BPTT batch.
-type WordBatch struct {
-	Inputs  *tensors.Tensor // int32 [B, T]
-	Targets *tensors.Tensor // int32 [B, T]: the token after each input
-	Mask    *tensors.Tensor // float32 [B, T]: 1 for the first Steps columns
-	Steps   int             // real time steps (T except possibly in the last batch)
 }
 
 // NewWordStreams batchifies data (not copied) into B streams with BPTT
@@ -74,30 +64,4 @@ func (w *WordStreams) BatchInto(i int, inputs, targets []int32) (int, error) {
 		copy(targets[b*w.T:b*w.T+steps], stream[start+1:start+1+steps])
 	}
 	return steps, nil
-}
-
-// Batch returns batch i as tensors.
-func (w *WordStreams) Batch(i int) (WordBatch, error) {
-	in := make([]int32, w.B*w.T)
-	tg := make([]int32, w.B*w.T)
-	steps, err := w.BatchInto(i, in, tg)
-	if err != nil {
-		return WordBatch{}, err
-	}
-	mask, err := newTensor(func(flat []float32) {
-		for b := range w.B {
-			for t := range steps {
-				flat[b*w.T+t] = 1
-			}
-		}
-	}, w.B, w.T)
-	if err != nil {
-		return WordBatch{}, err
-	}
-	return WordBatch{
-		Inputs:  tensors.FromFlatDataAndDimensions(in, w.B, w.T),
-		Targets: tensors.FromFlatDataAndDimensions(tg, w.B, w.T),
-		Mask:    mask,
-		Steps:   steps,
-	}, nil
 }

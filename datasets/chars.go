@@ -233,7 +233,7 @@ func LoadPTBCharFrom(dir string) (*CharCorpus, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datasets: %w", err)
 		}
-		sym, err := ptbCharSymbols(p, b)
+		sym, err := ParsePTBChar(p, b)
 		if err != nil {
 			return nil, err
 		}
@@ -252,8 +252,10 @@ func LoadPTBCharFrom(dir string) (*CharCorpus, error) {
 	return c, nil
 }
 
-// ptbCharSymbols takes the even bytes of a ptb.char file, checking the odd ones are spaces.
-func ptbCharSymbols(name string, b []byte) ([]byte, error) {
+// ParsePTBChar returns the symbols of a ptb.char file (its even bytes),
+// checking that every odd byte is the separating space; name is used in errors.
+// It is the one parser of the format (hwsim reads the test split with it).
+func ParsePTBChar(name string, b []byte) ([]byte, error) {
 	if len(b)%2 != 0 {
 		return nil, fmt.Errorf("datasets: %s: odd length %d; every symbol must be followed by a space (ptb.char format)", name, len(b))
 	}

@@ -1,6 +1,8 @@
 // Package datasets loads the datasets of "Learning Recurrent Binary/Ternary
 // Weights" (Ardakani et al., ICLR 2019) and turns them into the batches its
-// experiments train on, as GoMLX tensors.
+// experiments train on, as plain Go slices. The package does not depend on
+// GoMLX, so the simulator (hwsim) and the packed engine read the same data;
+// package datasets/batches turns the batches into GoMLX tensors.
 //
 // # Where the data is
 //
@@ -63,7 +65,8 @@
 //   - QABatches: documents and questions bucketed by length and padded, with
 //     lengths, masks, candidate masks over the entity ids and the answers.
 //
-// Batchers keep a reference to the corpus (no copy); each batch allocates
-// only its own tensors. Every batcher also has a plain-slice form
-// (BatchInto / BatchData) that needs no backend.
+// Batchers keep a reference to the corpus (no copy) and write each batch into
+// caller-owned slices (BatchInto / BatchData); datasets/batches wraps them as
+// tensors (batches.Char, batches.CharEval, batches.Word, batches.MNIST,
+// batches.QA).
 package datasets

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/rbt-project/rbt/datasets"
 )
 
@@ -34,16 +33,15 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	batch, err := train.Batch(0, 0) // epoch 0, batch 0: int32 [4, 11]
-	if err != nil {
+	ids := make([]int32, 4*11) // flat [B, T+1]; package batches makes it a tensor
+	if err := train.BatchInto(0, 0, ids); err != nil {
 		panic(err)
 	}
-	ids := tensors.MustCopyFlatData[int32](batch)
 	row := make([]uint8, 11)
 	for j := range row {
 		row[j] = uint8(ids[j])
 	}
-	fmt.Println("batches per epoch:", train.BatchesPerEpoch(), "shape:", batch.Shape().Dimensions)
+	fmt.Println("batches per epoch:", train.BatchesPerEpoch(), "shape:", []int{train.B, train.T + 1})
 	fmt.Printf("first row: %q\n", corpus.Decode(row))
 
 	// Evaluation: every character of the split after the first is a target once.
@@ -53,8 +51,8 @@ func Example() {
 	}
 	total := 0
 	for i := range eval.NumBatches() {
-		b, _ := eval.Batch(i)
-		total += b.Targets
+		n, _ := eval.BatchInto(i, make([]int32, 4*11), make([]float32, 4*10))
+		total += n
 	}
 	fmt.Println("eval batches:", eval.NumBatches(), "targets:", total, "of", len(corpus.Valid)-1)
 	// Output:

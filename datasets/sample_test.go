@@ -53,7 +53,7 @@ func TestQASampleFromPTB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Batch(0, q.BatchesPerEpoch()-1); err != nil {
+	if _, err := q.BatchData(0, q.BatchesPerEpoch()-1); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := QASampleFrom(dir, 40, 8, 50, 3)

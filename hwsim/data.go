@@ -3,6 +3,8 @@ package hwsim
 import (
 	"fmt"
 	"os"
+
+	"github.com/rbt-project/rbt/datasets"
 )
 
 // PTBCharSymbols is the 50-symbol alphabet of the PTB character files in
@@ -20,7 +22,8 @@ var PTBCharSymbols = func() []string {
 // CharTokens maps a PTB-style character file (every even byte is a symbol,
 // odd bytes are separator spaces) to token ids using vocab (single-character
 // strings, e.g. packed.Model.Vocab); a vocab that is not all single
-// characters is replaced by PTBCharSymbols. name is used in errors.
+// characters is replaced by PTBCharSymbols. The format is parsed by
+// datasets.ParsePTBChar. name is used in errors.
 func CharTokens(name string, data []byte, vocab []string) ([]int, error) {
 	index := map[byte]int{}
 	for i, v := range vocab {
@@ -36,16 +39,17 @@ func CharTokens(name string, data []byte, vocab []string) ([]int, error) {
 			index[v[0]] = i
 		}
 	}
-	toks := make([]int, 0, len(data)/2+1)
-	for i := 0; i < len(data); i += 2 {
-		id, ok := index[data[i]]
+	syms, err := datasets.ParsePTBChar(name, data)
+	if err != nil {
+		return nil, err
+	}
+	toks := make([]int, len(syms))
+	for i, c := range syms {
+		id, ok := index[c]
 		if !ok {
-			return nil, fmt.Errorf("%s: byte offset %d: symbol %q not in the vocabulary", name, i, data[i])
+			return nil, fmt.Errorf("%s: byte offset %d: symbol %q not in the vocabulary", name, 2*i, c)
 		}
-		if i+1 < len(data) && data[i+1] != ' ' {
-			return nil, fmt.Errorf("%s: byte offset %d: want a space separator, got %q", name, i+1, data[i+1])
-		}
-		toks = append(toks, id)
+		toks[i] = id
 	}
 	return toks, nil
 }

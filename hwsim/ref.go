@@ -70,15 +70,7 @@ func (o *outputLayer) logits(h, out []float64) {
 	}
 }
 
-// LogProb2 is log2 softmax(logits)[target].
+// LogProb2 is log2 softmax(logits)[target] (packed.NLL in bits).
 func LogProb2(logits []float64, target int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = math.Max(mx, v)
-	}
-	var s float64
-	for _, v := range logits {
-		s += math.Exp(v - mx)
-	}
-	return (logits[target] - mx - math.Log(s)) / math.Ln2
+	return -packed.NLL(logits, target) / math.Ln2
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/rbt-project/rbt/rbt/packed"
-	"github.com/rbt-project/rbt/rbt/quant"
 )
 
 // RandomSpec describes a synthetic packed model (no training): used by the
@@ -85,7 +84,7 @@ func RandomModel(spec RandomSpec) (*packed.Model, error) {
 				}
 				return s, nil
 			}
-			w0 := quant.W0(K, M)
+			w0 := packed.W0(K, M)
 			f := make([]float32, K*M)
 			for i := range f {
 				f[i] = nrm(w0)
@@ -97,7 +96,7 @@ func RandomModel(spec RandomSpec) (*packed.Model, error) {
 		// typical |weight| (1 for sign weights) and input size
 		wmag := 1.0
 		if spec.Weights == packed.Float32 {
-			wmag = quant.W0(n, M)
+			wmag = packed.W0(n, M)
 		}
 		sx := wmag // one-hot: the product is one weight
 		if li > 0 || spec.Input == packed.Dense {

@@ -112,7 +112,7 @@ func sweepPlot(pts []hwsim.SweepPoint, sweep, xl, yl string, xy func(hwsim.Sweep
 	p.X.Label.Text, p.Y.Label.Text = xl, yl
 	if logXY {
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = plots.LogTicks{}, plots.LogTicks{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plots.DistinctTicks{Ticker: plots.LogTicks{}}, plots.DistinctTicks{Ticker: plots.LogTicks{}}
 	}
 	byDesign := map[string]plotter.XYs{}
 	var order []string
@@ -142,6 +142,7 @@ func sweepPlot(pts []hwsim.SweepPoint, sweep, xl, yl string, xy func(hwsim.Sweep
 		return nil, err
 	}
 	p.Legend.Top = true
+	plots.Headroom(p, len(order)) // the legend above the lines, not on them
 	p.Add(plotter.NewGrid())
 	return p, nil
 }
@@ -216,12 +217,21 @@ func accuracyPlot(acc []hwsim.AccuracyPoint) (*plot.Plot, error) {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return nil, err
 	}
-	for _, a := range acc {
+	xs, ys := make([]float64, len(acc)), make([]float64, len(acc))
+	for i, a := range acc {
+		xs[i], ys[i] = a.EnergyNJ, a.BPC
+	}
+	offsets := plots.LabelOffsets(xs, ys, false, false, 6*vg.Inch, 4*vg.Inch)
+	for i, a := range acc {
 		l, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: a.EnergyNJ, Y: a.BPC}}, Labels: []string{fmt.Sprintf("%d b", a.ActBits)}})
 		if err == nil {
+			l.Offset.Y = offsets[i]
 			p.Add(l)
 		}
 	}
+	p.Y.Tick.Marker = plots.DistinctTicks{Ticker: plot.DefaultTicks{}}
+	p.Legend.Top = true
+	plots.Headroom(p, len(order)) // the legend above the curves, not on them
 	p.Add(plotter.NewGrid())
 	return p, nil
 }

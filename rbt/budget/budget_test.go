@@ -11,6 +11,7 @@ func TestParse(t *testing.T) {
 		{"smoke", Smoke, false},
 		{" Quick ", Quick, false},
 		{"PAPER", Paper, false},
+		{"cpu", CPU, false},
 		{"", Default, false},
 		{"fast", "", true},
 		{"full", "", true},
@@ -34,8 +35,8 @@ func TestFromEnv(t *testing.T) {
 }
 
 func TestPick(t *testing.T) {
-	for b, want := range map[Budget]int{Smoke: 1, Quick: 2, Paper: 3} {
-		if got := Pick(b, 1, 2, 3); got != want {
+	for b, want := range map[Budget]int{Smoke: 1, Quick: 2, CPU: 3, Paper: 4, "other": 2} {
+		if got := Pick(b, 1, 2, 3, 4); got != want {
 			t.Errorf("Pick(%q) = %d, want %d", b, got, want)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/training"
 )
@@ -41,7 +42,7 @@ func splitWindow(batch *tensors.Tensor, b, t int) (inputs, labels *tensors.Tenso
 // characters) as inputs [B, T] and next-character labels [B, T].
 func charWindowSource(windows *datasets.CharWindows, b, t int) training.SourceFunc {
 	return training.SourceFunc{N: windows.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
-		batch, err := windows.Batch(epoch, index)
+		batch, err := batches.Char(windows, epoch, index)
 		if err != nil {
 			return train.Batch{}, err
 		}

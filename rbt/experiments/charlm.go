@@ -15,21 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
-
-	"github.com/rbt-project/rbt/datasets"
-	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/models"
-	"github.com/rbt-project/rbt/rbt/optim"
-	"github.com/rbt-project/rbt/rbt/packed"
-	"github.com/rbt-project/rbt/rbt/quant"
 	"github.com/rbt-project/rbt/rbt/recurrent"
-	"github.com/rbt-project/rbt/rbt/summary"
-	"github.com/rbt-project/rbt/rbt/training"
 )
 
 // The char-LM tasks (corpora), as accepted by CharLMSettings and LoadCharLMData.
@@ -45,71 +32,71 @@ func CharLMTasks() []string {
 	return []string{TaskPTBChar, TaskWarAndPeace, TaskLinux, TaskText8}
 }
 
-// CharLMModel is one row of the char-LM results table: an LSTM recipe.
-type CharLMModel struct {
-	Name          string // short name, e.g. "bn-binary" (rbt train -model)
-	Label         string // for tables and plots
-	Quantizer     string // quant registry name of Wx, Wh
-	Normalization recurrent.Normalization
-	// ClipLatent clips the Adam step of Wx, Wh to [-W0, W0] (the binary
-	// recipe of METHOD.md; used for the BN binary and BN ternary LSTMs).
-	ClipLatent bool
-	// TradeOff marks the k-bit points of the accuracy/memory plot; at the quick
-	// budget they train for CharLMConfig.TradeOffSteps steps.
-	TradeOff bool
-}
-
-var charLMModels = []CharLMModel{
+// charLMModels are the rows of the char-LM results table: the six of the
+// paper's table, the binary LSTM without BN scaled by W0 (the ablation that
+// isolates batch norm: the same quantizer and scale as the BN binary LSTM),
+// and the k-bit points of the trade-off plot.
+var charLMModels = []Recipe{
 	{Name: "bn-fp", Label: "BN-LSTM, full precision", Quantizer: "fp", Normalization: recurrent.PerStepBN},
 	{Name: "fp", Label: "LSTM, full precision, no BN", Quantizer: "fp", Normalization: recurrent.None},
 	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Quantizer: "bc", Normalization: recurrent.None},
 	{Name: "tc", Label: "TernaryConnect LSTM, no BN", Quantizer: "tc", Normalization: recurrent.None},
 	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
 	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Quantizer: "ternary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "binary", Label: "binary LSTM, no BN, scaled by W0", Quantizer: "binary", Normalization: recurrent.None, ClipLatent: true},
 	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Quantizer: "k2", Normalization: recurrent.PerStepBN, TradeOff: true},
 	{Name: "bn-k3", Label: "BN LSTM, 3-bit uniform", Quantizer: "k3", Normalization: recurrent.PerStepBN, TradeOff: true},
 	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Quantizer: "k4", Normalization: recurrent.PerStepBN, TradeOff: true},
 }
 
-// CharLMModels lists every model of the char-LM notebooks: the six of the
+// gruCharLMModels are the GRU study's char-LM models (METHOD.md, "GRU"): the
+// LSTM recipe applied to a GRU, all with per-time-step BN.
+var gruCharLMModels = []Recipe{
+	{Name: "bn-fp", Label: "BN-GRU, full precision", Cell: recurrent.GRU, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary GRU", Cell: recurrent.GRU, Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary GRU", Cell: recurrent.GRU, Quantizer: "ternary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+}
+
+func init() {
+	for i := range charLMModels {
+		charLMModels[i].Cell = recurrent.LSTM
+	}
+}
+
+// charLMList is the model list of a cell.
+func charLMList(cell recurrent.Cell) []Recipe {
+	if cell == recurrent.GRU {
+		return gruCharLMModels
+	}
+	return charLMModels
+}
+
+// CharLMModels lists every LSTM model of the char-LM notebooks: the six of the
 // paper's table (full-precision BN-LSTM and LSTM, BinaryConnect,
-// TernaryConnect, BN binary, BN ternary) then the k-bit trade-off points.
-func CharLMModels() []CharLMModel { return append([]CharLMModel(nil), charLMModels...) }
+// TernaryConnect, BN binary, BN ternary), the no-BN binary ablation, then the
+// k-bit trade-off points.
+func CharLMModels() []Recipe { return append([]Recipe(nil), charLMModels...) }
 
-// LookupCharLMModel returns the model with the given short name.
-func LookupCharLMModel(name string) (CharLMModel, error) {
-	return lookupModel("char-LM", charLMModels, func(m CharLMModel) string { return m.Name }, name)
+// GRUCharLMModels lists the GRU study's char-LM models.
+func GRUCharLMModels() []Recipe { return append([]Recipe(nil), gruCharLMModels...) }
+
+// LookupCharLMModel returns the LSTM model with the given short name.
+func LookupCharLMModel(name string) (Recipe, error) {
+	return lookupRecipe("char-LM", charLMModels, name)
 }
 
-// NoBNGradientClip is the element-wise gradient clip of the quantized models
-// without normalization (optim's AdamConfig.ClipGradient; char-rnn's value):
-// without it BinaryConnect's back-propagation through time explodes (~1e26 at
-// step 1) and overflows Adam's second moment.
-const NoBNGradientClip = 5
-
-// optimizer is the model's Adam: the step of Wx, Wh clipped to [-W0, W0]
-// for the BN binary/ternary recipe (ClipLatent), gradients clipped for the
-// quantized no-BN ablations, and the latent weights bounded for the quantizers
-// that ask for it (BinaryConnect and ternary connect: [-1, 1]).
-func (m CharLMModel) optimizer(lr float64) optimizer.Interface {
-	opt := optim.Adam().LearningRate(lr).ClipLatent(m.ClipLatent)
-	if m.Normalization == recurrent.None && m.Quantizer != "fp" {
-		opt.ClipGradient(NoBNGradientClip)
-	}
-	if q, err := quant.Lookup(m.Quantizer); err == nil && q.LatentBound > 0 {
-		opt.LatentBound(q.LatentBound)
-	}
-	return opt.Done()
+// LookupCharLMRecipe returns the model of cell with the given short name.
+func LookupCharLMRecipe(cell recurrent.Cell, name string) (Recipe, error) {
+	return lookupRecipe(fmt.Sprintf("char-LM %s", strings.ToUpper(cellName(cell))), charLMList(cell), name)
 }
-
-// Precision is the storage precision of the model's quantized matrices, for
-// the weight-memory column (package summary).
-func (m CharLMModel) Precision() summary.Precision { return quantizerPrecision(m.Quantizer) }
 
 // CharLMConfig is the setting of one char-LM experiment (one corpus).
 type CharLMConfig struct {
 	Task   string
 	Budget budget.Budget
+	// Cell is the recurrent cell of every model (recurrent.LSTM, the default
+	// when zero, or recurrent.GRU); Models are looked up in its list.
+	Cell recurrent.Cell
 	// Model: one layer of Hidden units; windows of SeqLen characters, Batch per step.
 	Hidden, SeqLen, Batch int
 	// The run stops after Epochs epochs or Steps steps, whichever comes first
@@ -129,7 +116,8 @@ type CharLMConfig struct {
 	// valid and test splits (0: every character of the split). Validation
 	// during training (learning curves, model selection) uses the valid prefix.
 	ValidChars, TestChars int
-	// Models are the short names of the models to train (CharLMModels).
+	// Models are the short names of the models to train (CharLMModels or,
+	// for a GRU, GRUCharLMModels).
 	Models []string
 	Seed   uint64
 }
@@ -143,17 +131,17 @@ type CharLMConfig struct {
 //     setting: a 2-core CPU budget of about ten minutes per notebook),
 //     evaluation on fixed prefixes of the valid (12,801 chars) and test
 //     (32,001 chars) splits.
+//   - cpu (provisional, about an hour per notebook on a 2-core CPU): 1x256,
+//     length 100, batch 32, one whole epoch per model (text8: 3,000 steps)
+//     at Adam 0.002, validation every 500 steps and at the epoch end, valid
+//     and test on the whole splits.
 //   - paper: METHOD.md exactly: 1x1000 (PTB), 1x512 (War and Peace, Linux),
 //     1x2000 (text8); length 100 (180 for text8); batch 64; Adam 0.002 constant
 //     (PTB), 0.002 -> 0.001 geometric (War and Peace, Linux), 0.001 (text8);
 //     50 / 200 / 200 / 100 epochs; validation every 500 batches and at each
 //     epoch end; test over the whole split at the best validation.
 func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
-	names := make([]string, len(charLMModels))
-	for i, m := range charLMModels {
-		names[i] = m.Name
-	}
-	cfg := CharLMConfig{Task: task, Budget: b, Models: names, Seed: 1}
+	cfg := CharLMConfig{Task: task, Budget: b, Cell: recurrent.LSTM, Models: recipeNames(charLMModels), Seed: 1}
 	switch b {
 	case budget.Smoke:
 		cfg.Hidden, cfg.SeqLen, cfg.Batch = 32, 20, 8
@@ -175,6 +163,20 @@ func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
 		}
 		cfg.LR, cfg.LRFinal = 0.005, 0.005
 		cfg.ValidChars, cfg.TestChars = 4*32*100+1, 10*32*100+1
+		return cfg, checkTask(task)
+	case budget.CPU:
+		// Provisional, to be sized by measurement: about 0.33 s per step of
+		// 1x256 at batch 32 (the quick measurement) makes an epoch of PTB
+		// characters (1,568 steps) about 9 minutes per model. Every model,
+		// the k-bit points included, trains one whole epoch (text8: 3,000
+		// steps, a fraction of its 90M characters) at the paper's Adam 0.002,
+		// and is scored on the whole valid and test splits.
+		cfg.Hidden, cfg.SeqLen, cfg.Batch = 256, 100, 32
+		cfg.Epochs, cfg.EvalEvery, cfg.EvalAtEpochEnd = 1, 500, true
+		if task == TaskText8 {
+			cfg.Steps = 3000
+		}
+		cfg.LR, cfg.LRFinal = 0.002, 0.002
 		return cfg, checkTask(task)
 	case budget.Paper:
 		cfg.SeqLen, cfg.Batch, cfg.EvalEvery, cfg.EvalAtEpochEnd = 100, 64, 500, true
@@ -218,11 +220,19 @@ func (c CharLMConfig) Validate() error {
 		return fmt.Errorf("experiments: char-LM config: valid/test chars %d/%d, want 0 (whole split) or >= 2", c.ValidChars, c.TestChars)
 	}
 	for _, m := range c.Models {
-		if _, err := LookupCharLMModel(m); err != nil {
+		if _, err := LookupCharLMRecipe(c.cell(), m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cell is the configured cell, LSTM when unset.
+func (c CharLMConfig) cell() recurrent.Cell {
+	if c.Cell == 0 {
+		return recurrent.LSTM
+	}
+	return c.Cell
 }
 
 // String is a one-line summary of the settings, for notebooks and logs.
@@ -247,328 +257,8 @@ func (c CharLMConfig) String() string {
 	if c.TradeOffSteps > 0 && c.TradeOffSteps != c.Steps {
 		trade = fmt.Sprintf(", k-bit points %d steps", c.TradeOffSteps)
 	}
-	return fmt.Sprintf("budget %s, task %s: LSTM 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
-		c.Budget, c.Task, c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
-}
-
-// CharLMData is a corpus ready for the char-LM experiments.
-type CharLMData struct {
-	Corpus *datasets.CharCorpus
-	// Label names what was loaded, e.g. "PTB characters" or "Linux kernel
-	// stand-in (linux_input.txt absent)".
-	Label string
-	// Note is non-empty when the data is not the paper's (a stand-in or a
-	// sample): scores are then not comparable with the paper's.
-	Note string
-}
-
-// LoadCharLMData loads the corpus of task from the data root (package
-// datasets). Linux falls back to the stand-in when linux_input.txt is absent
-// (Note says so). text8 falls back, when the real file is absent and allowSample
-// is true, to a text8-like sample made from War and Peace (lowercase a-z and
-// single spaces, 27 symbols, 90/5/5), clearly labelled; with allowSample false
-// its absence is an error naming the fetch command.
-func LoadCharLMData(task string, allowSample bool) (*CharLMData, error) {
-	switch task {
-	case TaskPTBChar:
-		c, err := datasets.LoadPTBChar()
-		if err != nil {
-			return nil, err
-		}
-		return &CharLMData{Corpus: c, Label: "PTB characters"}, nil
-	case TaskWarAndPeace:
-		c, err := datasets.LoadWarAndPeace()
-		if err != nil {
-			return nil, err
-		}
-		return &CharLMData{Corpus: c, Label: "War and Peace"}, nil
-	case TaskLinux:
-		c, err := datasets.LoadLinux()
-		if err != nil {
-			return nil, err
-		}
-		if c.Substitute {
-			return &CharLMData{Corpus: c, Label: "Linux kernel stand-in (kernel 6.1 sources)",
-				Note: "linux_input.txt (Karpathy's file, the paper's data) is absent: this run uses the same-size stand-in " +
-					"linux_substitute_kernel6.1.txt, whose BPC is not comparable with the paper's"}, nil
-		}
-		return &CharLMData{Corpus: c, Label: "Linux kernel (linux_input.txt)"}, nil
-	case TaskText8:
-		c, err := datasets.LoadText8()
-		if err == nil {
-			return &CharLMData{Corpus: c, Label: "text8"}, nil
-		}
-		if !allowSample {
-			return nil, err
-		}
-		wp, err2 := datasets.LoadWarAndPeace()
-		if err2 != nil {
-			return nil, fmt.Errorf("experiments: text8 is absent (%v) and War and Peace, the source of its stand-in sample, too: %w", err, err2)
-		}
-		s := Text8Sample(wp.Decode(wp.Train) + wp.Decode(wp.Valid) + wp.Decode(wp.Test))
-		return &CharLMData{Corpus: s, Label: "text8-like SAMPLE made from War and Peace (real text8 absent)",
-			Note: "the real text8 (100M chars of Wikipedia) is absent: this run uses a text8-like sample, War and Peace " +
-				"lowercased to a-z and single spaces (27 symbols, split 90/5/5); its BPC is not comparable with text8's. " +
-				"Get the real file with `" + datasets.FetchCommand + " text8` (http://mattmahoney.net/dc/text8.zip)"}, nil
-	}
-	return nil, checkTask(task)
-}
-
-// Text8Sample turns text into a text8-like corpus the way Mahoney's wikifil.pl
-// cleans Wikipedia: letters lowercased to a-z, every other run of characters
-// one space; split 90/5/5 contiguous like text8. Name is "text8-sample".
-func Text8Sample(text string) *datasets.CharCorpus {
-	ids := make([]uint8, 0, len(text))
-	space := true // no leading space
-	for _, r := range text {
-		switch {
-		case r >= 'a' && r <= 'z':
-			ids = append(ids, uint8(r-'a'+1))
-			space = false
-		case r >= 'A' && r <= 'Z':
-			ids = append(ids, uint8(r-'A'+1))
-			space = false
-		default:
-			if !space {
-				ids = append(ids, 0)
-				space = true
-			}
-		}
-	}
-	n := len(ids)
-	a, b := n*9/10, n*95/100
-	return &datasets.CharCorpus{Name: "text8-sample", Symbols: []rune(datasets.Text8Alphabet),
-		Train: ids[:a], Valid: ids[a:b], Test: ids[b:], Substitute: true}
-}
-
-// CharLMRun is one trained and evaluated model.
-type CharLMRun struct {
-	Model CharLMModel
-	// WeightBytes is the memory of the quantized matrices Wx, Wh at the model's
-	// precision (summary.FromStore); Weights is their number.
-	WeightBytes, Weights int64
-	Steps                int64 // steps trained
-	BestStep             int64 // the step of the best validation (the evaluated weights)
-	History              training.History
-	// Valid and Test BPC of the best checkpoint by inference mode ("code",
-	// "deploy"), over the configured prefixes.
-	Valid, Test map[string]float64
-	// Diverged is the divergence message when training stopped on a
-	// non-finite value (the best, else the last, good checkpoint was
-	// evaluated), else ""; DivergedStep is the step that produced it.
-	Diverged     string
-	DivergedStep int64
-	TrainSeconds float64 // wall time of training (all sessions)
-	EvalSeconds  float64 // wall time of the final evaluation
-	// Packed is the deploy form of the best checkpoint (models.ExportCharLM).
-	Packed *packed.Model
-}
-
-// The inference modes of METHOD.md, as table columns.
-var charLMModes = []recurrent.Inference{recurrent.CodeMode, recurrent.DeployMode}
-
-// charLMJob holds what training and evaluating one model needs.
-type charLMJob struct {
-	cfg   CharLMConfig
-	data  *CharLMData
-	m     CharLMModel
-	dir   string
-	steps int64
-	be    compute.Backend
-}
-
-func newCharLMJob(cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string) (*charLMJob, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if dir == "" {
-		return nil, errors.New("experiments: a char-LM run needs a checkpoint directory")
-	}
-	be, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
-	steps := cfg.Steps
-	if m.TradeOff && cfg.TradeOffSteps > 0 {
-		steps = cfg.TradeOffSteps
-	}
-	return &charLMJob{cfg: cfg, data: data, m: m, dir: dir, steps: steps, be: be}, nil
-}
-
-func (j *charLMJob) lm(mode recurrent.Inference) models.CharLM {
-	return models.CharLM{Vocab: j.data.Corpus.NumSymbols(), Hidden: j.cfg.Hidden, Quantizer: j.m.Quantizer,
-		Normalization: j.m.Normalization, Inference: mode}
-}
-
-// runSettings is what must match for a checkpoint directory to be resumed.
-type runSettings struct {
-	Task, Corpus, Model, Quantizer, Normalization string
-	Hidden, SeqLen, Batch, Epochs                 int
-	Steps                                         int64
-	LR, LRFinal                                   float64
-	EvalEvery                                     int64
-	EvalAtEpochEnd                                bool
-	ValidChars                                    int
-	Seed                                          uint64
-}
-
-const runSettingsFile = "charlm.json"
-
-func (j *charLMJob) settings() runSettings {
-	return runSettings{Task: j.cfg.Task, Corpus: j.data.Corpus.Name, Model: j.m.Name, Quantizer: j.m.Quantizer,
-		Normalization: j.m.Normalization.String(), Hidden: j.cfg.Hidden, SeqLen: j.cfg.SeqLen, Batch: j.cfg.Batch,
-		Epochs: j.cfg.Epochs, Steps: j.steps, LR: j.cfg.LR, LRFinal: j.cfg.LRFinal, EvalEvery: j.cfg.EvalEvery,
-		EvalAtEpochEnd: j.cfg.EvalAtEpochEnd, ValidChars: j.cfg.ValidChars, Seed: j.cfg.Seed}
-}
-
-// checkDir writes the run's settings into a new directory, or checks that an
-// existing one was written by the same settings (resume).
-func (j *charLMJob) checkDir() error {
-	return checkRunSettings(j.dir, runSettingsFile, j.settings())
-}
-
-// loop builds the training loop (fresh store, trainer, optimizer).
-func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, training.StepInfo) error) (*training.Loop, error) {
-	c := j.data.Corpus
-	windows, err := datasets.NewCharWindows(c.Train, j.cfg.SeqLen, j.cfg.Batch, j.cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: %s training windows: %w", c.Name, err)
-	}
-	B, T := j.cfg.Batch, j.cfg.SeqLen
-	src := charWindowSource(windows, B, T)
-	store := model.NewStore()
-	opt := j.m.optimizer(j.cfg.LR)
-	lm := j.lm(recurrent.CodeMode)
-	if err := lm.Validate(); err != nil {
-		return nil, err
-	}
-	trainer := train.NewTrainer(j.be, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
-	var sched optim.Schedule = optim.Constant(j.cfg.LR)
-	if j.cfg.LRFinal != j.cfg.LR {
-		sched = optim.Geometric{Start: j.cfg.LR, Final: j.cfg.LRFinal, Epochs: max(j.cfg.Epochs, 1)}
-	}
-	// Frequent checkpoints and weight checks, so that a run that diverges keeps
-	// a recent good checkpoint to score: every step for the no-BN ablations
-	// (their +-1 recurrent products make gradients explode within a few steps),
-	// every fifth of the validation interval otherwise.
-	ckptEvery := max(j.cfg.EvalEvery/5, 1)
-	if j.m.Normalization == recurrent.None && j.m.Quantizer != "fp" {
-		ckptEvery = 1
-	}
-	every := 30 * time.Second
-	if j.cfg.Budget == budget.Smoke {
-		every = time.Hour // a line per validation is enough
-	} else if j.cfg.Budget == budget.Quick {
-		every = 10 * time.Second
-	}
-	loop, err := training.New(trainer, src, training.Config{
-		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
-		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
-		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery,
-		Progress: progress, ProgressEvery: every, OnStep: onStep,
-	})
-	if err != nil {
-		return nil, err
-	}
-	loop.WithEval(func(ctx context.Context) (float64, error) {
-		tot, err := j.evaluate(ctx, store, recurrent.CodeMode, c.Valid, j.cfg.ValidChars)
-		return tot.Mean(), err
-	})
-	return loop, nil
-}
-
-// evaluate returns the bits over the first chars characters of split (all
-// when chars is 0), in evaluation windows of SeqLen and batches of Batch
-// (datasets.CharEval: every character after the first predicted once).
-func (j *charLMJob) evaluate(ctx context.Context, store *model.Store, mode recurrent.Inference, split []uint8, chars int) (training.Totals, error) {
-	if chars > 0 && chars < len(split) {
-		split = split[:chars]
-	}
-	return charBits(ctx, j.be, store, j.lm(mode), split, j.cfg.SeqLen, j.cfg.Batch)
-}
-
-// TrainCharLM trains model m at cfg on data, with checkpoints in dir (resuming
-// from it when it holds an unfinished run of the same settings), then loads
-// the best-validation checkpoint and evaluates it on the valid and test
-// splits in both inference modes, and exports its deploy form. A divergence
-// (non-finite loss or weights) is not an error: the run stops, its last good
-// checkpoint is evaluated and CharLMRun.Diverged says what happened. Progress
-// goes to w (nil: none).
-func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m CharLMModel, dir string, w io.Writer) (*CharLMRun, error) {
-	if w == nil {
-		w = io.Discard
-	}
-	j, err := newCharLMJob(cfg, data, m, dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := j.checkDir(); err != nil {
-		return nil, err
-	}
-	loop, err := j.loop(w, nil)
-	if err != nil {
-		return nil, err
-	}
-	run := &CharLMRun{Model: m}
-	div, err := loop.RunUntilDiverged(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if div != nil {
-		run.Diverged, run.DivergedStep = div.Error(), div.Step
-		fmt.Fprintf(w, "%s: %s\n", m.Name, run.Diverged)
-	}
-	st := loop.State()
-	run.Steps, run.History, run.TrainSeconds = st.Step, st.History, st.Seconds
-	best, bestStep, ok, err := training.SelectCheckpoint(dir)
-	if err != nil {
-		return nil, err
-	}
-	store := loop.Store()
-	switch {
-	case ok:
-		if _, err := training.LoadCheckpoint(store, best); err != nil {
-			return nil, err
-		}
-	case run.Diverged != "":
-		// Diverged before the first checkpoint (BinaryConnect did at step 1 before its gradients were clipped):
-		// score the initial weights, drawn from the run's seed.
-		fmt.Fprintf(w, "%s: no good checkpoint: scoring the initial weights (step 0)\n", m.Name)
-		store, bestStep = model.NewStore(), 0
-		if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("experiments: %s: no checkpoint to evaluate in %s", m.Name, dir)
-	}
-	run.BestStep = bestStep
-	start := time.Now()
-	run.Valid, run.Test = map[string]float64{}, map[string]float64{}
-	for _, mode := range charLMModes {
-		for _, split := range []struct {
-			name  string
-			data  []uint8
-			chars int
-			out   map[string]float64
-		}{{"valid", data.Corpus.Valid, cfg.ValidChars, run.Valid}, {"test", data.Corpus.Test, cfg.TestChars, run.Test}} {
-			tot, err := j.evaluate(ctx, store, mode, split.data, split.chars)
-			if err != nil {
-				return nil, fmt.Errorf("experiments: %s: %s %s evaluation: %w", m.Name, split.name, mode, err)
-			}
-			split.out[mode.String()] = tot.Mean()
-		}
-	}
-	run.EvalSeconds = time.Since(start).Seconds()
-	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
-	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
-	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, runeStrings(data.Corpus.Symbols))
-	if err != nil {
-		return nil, fmt.Errorf("experiments: %s: export: %w", m.Name, err)
-	}
-	fmt.Fprintf(w, "%s: best step %d of %d; valid BPC code %.4f deploy %.4f; test BPC code %.4f deploy %.4f (train %.0fs, eval %.0fs)\n",
-		m.Name, run.BestStep, run.Steps, run.Valid["code"], run.Valid["deploy"], run.Test["code"], run.Test["deploy"],
-		run.TrainSeconds, run.EvalSeconds)
-	return run, nil
+	return fmt.Sprintf("budget %s, task %s: %s 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
+		c.Budget, c.Task, strings.ToUpper(cellName(c.cell())), c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
 }
 
 // CharLMResult is a whole char-LM experiment: every model of the config.
@@ -607,7 +297,7 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 	res := &CharLMResult{Config: cfg, Data: data}
 	start := time.Now()
 	for i, name := range cfg.Models {
-		m, _ := LookupCharLMModel(name)
+		m, _ := LookupCharLMRecipe(cfg.cell(), name)
 		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s)\n", i+1, len(cfg.Models), m.Label, m.Quantizer, m.Normalization)
 		run, err := TrainCharLM(ctx, cfg, data, m, filepath.Join(dir, m.Name), w)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 // through the experiment's own training loop, and checks that the loss is
 // finite at every step, that the run does not diverge, that the recurrent
 // weights move and that the loss goes down. Without the gradient clip of
-// CharLMModel.optimizer, BinaryConnect's exploding gradients overflow Adam's
+// Recipe.Adam, BinaryConnect's exploding gradients overflow Adam's
 // second moment at step 1 and TernaryConnect's at step 4 (issue 16).
 func TestNoBNAblationsTrain(t *testing.T) {
 	if testing.Short() {
@@ -30,8 +30,8 @@ func TestNoBNAblationsTrain(t *testing.T) {
 	cfg.LR, cfg.LRFinal = 0.005, 0.005
 	bc, _ := LookupCharLMModel("bc")
 	tc, _ := LookupCharLMModel("tc")
-	binary := CharLMModel{Name: "binary-nobn", Label: "binary LSTM (W0), no BN", Quantizer: "binary", Normalization: recurrent.None}
-	for _, m := range []CharLMModel{bc, tc, binary} {
+	binary, _ := LookupCharLMModel("binary")
+	for _, m := range []Recipe{bc, tc, binary} {
 		j, err := newCharLMJob(cfg, data, m, t.TempDir())
 		if err != nil {
 			t.Fatal(err)

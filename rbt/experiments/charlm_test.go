@@ -38,6 +38,7 @@ func TestCharLMSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	t.Logf("smoke run: %s\n%s", time.Since(start), log.String())
 	if len(res.Runs) != len(cfg.Models) {
 		t.Fatalf("%d runs, want %d", len(res.Runs), len(cfg.Models))

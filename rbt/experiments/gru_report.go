@@ -33,7 +33,7 @@ func (r *GRUResult) Table() report.Table {
 		if run.Diverged != "" {
 			name += " (diverged)"
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("%s, 1x%d", r.Corpus, r.Config.CharHidden), name,
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%s, 1x%d", r.Corpus, r.Config.Char.Hidden), name,
 			run.Model.Precision().String(), summary.FormatInt(run.Weights), summary.FormatKB(run.WeightBytes),
 			"test BPC", gruNum(run.Test["code"], "%.3f"), gruNum(run.Test["deploy"], "%.3f"),
 			fmt.Sprintf("%d (best %d)", run.Steps, run.BestStep), fmt.Sprintf("%.0f s", run.TrainSeconds), src})
@@ -41,7 +41,7 @@ func (r *GRUResult) Table() report.Table {
 	if r.MNIST != nil {
 		c := r.MNIST.Config
 		for _, run := range r.MNIST.Runs {
-			name := run.Model.Name + " GRU"
+			name := run.Model.Label + " GRU"
 			if run.Diverged != "" {
 				name += " (diverged)"
 			}
@@ -59,7 +59,7 @@ func (r *GRUResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.Budget))
 	var out []report.Result
 	for _, run := range r.Char {
-		name := fmt.Sprintf("%s 1x%d", run.Model.Label, r.Config.CharHidden)
+		name := fmt.Sprintf("%s 1x%d", run.Model.Label, r.Config.Char.Hidden)
 		for _, mode := range []string{"code", "deploy"} {
 			out = append(out,
 				report.Result{Experiment: GRUCharExperiment, Model: name, Metric: "valid BPC (" + mode + ")", Value: run.Valid[mode], Source: src},
@@ -73,7 +73,7 @@ func (r *GRUResult) Results() []report.Result {
 	if r.MNIST != nil {
 		c := r.MNIST.Config
 		for _, run := range r.MNIST.Runs {
-			name := fmt.Sprintf("%s GRU 1x%d, %dx%d pixels", run.Model.Name, c.Hidden, c.Side, c.Side)
+			name := fmt.Sprintf("%s GRU 1x%d, %dx%d pixels", run.Model.Label, c.Hidden, c.Side, c.Side)
 			out = append(out,
 				report.Result{Experiment: GRUMNISTExperiment, Model: name, Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
 				report.Result{Experiment: GRUMNISTExperiment, Model: name, Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
@@ -101,7 +101,7 @@ func (r *GRUResult) CharCurvesFigure() ([]byte, error) {
 		}
 	}
 	return plots.Lines(plots.Options{
-		Title:  fmt.Sprintf("GRU 1x%d on %s (budget %s): validation BPC", r.Config.CharHidden, r.Corpus, r.Config.Budget),
+		Title:  fmt.Sprintf("GRU 1x%d on %s (budget %s): validation BPC", r.Config.Char.Hidden, r.Corpus, r.Config.Budget),
 		XLabel: "training characters", YLabel: "validation bits per character (code mode)",
 	}, series...)
 }
@@ -122,7 +122,7 @@ func (r *GRUResult) MNISTCurvesFigure() ([]byte, error) {
 		for i, a := range run.CurveAcc {
 			y[i] = 100 * a
 		}
-		series = append(series, plots.Series{Name: run.Model.Name + " GRU", X: run.CurveSteps, Y: y})
+		series = append(series, plots.Series{Name: run.Model.Label + " GRU", X: run.CurveSteps, Y: y})
 		last = max(last, run.CurveSteps[len(run.CurveSteps)-1])
 	}
 	if len(series) == 0 {

@@ -32,10 +32,11 @@ func TestGRUSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	t.Logf("%s", log.String())
 	V := corpus.NumSymbols()
 	uniform := math.Log2(float64(V))
-	n := cfg.CharHidden
+	n := cfg.Char.Hidden
 	for _, run := range res.Char {
 		if run.Weights != int64(3*n*(V+n)) {
 			t.Errorf("%s: %d quantized weights, want 3n(d+n) = %d", run.Model.Name, run.Weights, 3*n*(V+n))
@@ -84,7 +85,7 @@ func TestGRUSmoke(t *testing.T) {
 
 // TestGRUSettings checks the budgets and validation.
 func TestGRUSettings(t *testing.T) {
-	for _, b := range []budget.Budget{budget.Smoke, budget.Quick, budget.Paper} {
+	for _, b := range []budget.Budget{budget.Smoke, budget.Quick, budget.CPU, budget.Paper} {
 		c := GRUSettings(b)
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", b, err)
@@ -94,8 +95,16 @@ func TestGRUSettings(t *testing.T) {
 		}
 	}
 	p := GRUSettings(budget.Paper)
-	if p.CharHidden != 1000 || p.CharSeqLen != 100 || p.CharBatch != 64 || p.CharEpochs != 50 || p.CharLR != 0.002 || p.MNIST.Side != 28 {
+	if c := p.Char; c.Hidden != 1000 || c.SeqLen != 100 || c.Batch != 64 || c.Epochs != 50 || c.LR != 0.002 || p.MNIST.Side != 28 {
 		t.Errorf("paper settings differ from METHOD.md: %+v", p)
+	}
+	// The GRU trains as long as the LSTM of notebook 01 at every budget.
+	for _, b := range []budget.Budget{budget.Smoke, budget.Quick, budget.CPU, budget.Paper} {
+		lstm, _ := CharLMSettings(TaskPTBChar, b)
+		if g := GRUSettings(b).Char; g.Steps != lstm.Steps || g.Epochs != lstm.Epochs || g.Hidden != lstm.Hidden || g.LR != lstm.LR {
+			t.Errorf("%s: GRU %d steps / %d epochs / 1x%d / lr %g, LSTM %d / %d / 1x%d / %g", b,
+				g.Steps, g.Epochs, g.Hidden, g.LR, lstm.Steps, lstm.Epochs, lstm.Hidden, lstm.LR)
+		}
 	}
 	bad := GRUSettings(budget.Smoke)
 	bad.MNIST.Cell = recurrent.LSTM

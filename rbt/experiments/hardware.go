@@ -30,12 +30,12 @@ type HardwareConfig struct {
 // HardwareSettings returns the settings at a budget.
 func HardwareSettings(b budget.Budget) HardwareConfig {
 	tr := QuickstartSettings(b)
-	tr.Steps = budget.Pick(b, 30, 300, 5000)
+	tr.Steps = budget.Pick(b, 30, 300, 2000, 5000)
 	return HardwareConfig{
 		Train:      tr,
-		Quantizers: budget.Pick(b, []string{"binary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}),
-		EvalChars:  budget.Pick(b, 1_000, 20_000, 442_423),
-		ActBits:    budget.Pick(b, []int{8, 12}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}),
+		Quantizers: budget.Pick(b, []string{"binary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}, []string{"fp", "binary", "ternary"}),
+		EvalChars:  budget.Pick(b, 1_000, 20_000, 442_423, 442_423),
+		ActBits:    budget.Pick(b, []int{8, 12}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}, []int{6, 8, 10, 12, 16}),
 	}
 }
 
@@ -64,7 +64,7 @@ func Hardware(ctx context.Context, cfg HardwareConfig, w io.Writer) (*HardwareRe
 		tc := cfg.Train
 		tc.Quantizer = q
 		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d (%d steps)\n", q, tc.Hidden, tc.Steps)
-		run, err := trainSmallCharLM(tc, text, w)
+		run, err := trainSmallCharLM(ctx, tc, text, w)
 		if err != nil {
 			return nil, err
 		}
@@ -113,12 +113,17 @@ func (r *HardwareResult) Tables() (titles []string, tables []report.Table) {
 }
 
 // Record sends the ratio table and the fixed-point accuracies to the results.
-func (r *HardwareResult) Record() error {
-	b, err := budget.FromEnv()
-	if err != nil {
-		return err
-	}
-	src := report.Measured(string(b)) + ", simulated by hwsim"
+func (r *HardwareResult) Record() error { return report.Record(r.Results()...) }
+
+// String is the settings line.
+func (c HardwareConfig) String() string {
+	return fmt.Sprintf("budget %s: models %v trained with %s; fixed-point evaluation on %d PTB test characters at activation widths %v",
+		c.Train.Budget, c.Quantizers, c.Train, c.EvalChars, c.ActBits)
+}
+
+// Results lists the ratio table and the fixed-point accuracies.
+func (r *HardwareResult) Results() []report.Result {
+	src := report.Measured(string(r.Config.Train.Budget)) + ", simulated by hwsim"
 	var rs []report.Result
 	for _, q := range r.Study.Ratios {
 		rs = append(rs, report.Result{Experiment: "hardware (hwsim, " + r.Study.Workload.Name + ")", Model: q.Assumption,
@@ -128,5 +133,5 @@ func (r *HardwareResult) Record() error {
 		rs = append(rs, report.Result{Experiment: "hardware (hwsim, PTB char test)", Model: a.Model + " on " + a.Design,
 			Metric: fmt.Sprintf("BPC at %d-bit activations", a.ActBits), Value: a.BPC, Source: src})
 	}
-	return report.Record(rs...)
+	return rs
 }

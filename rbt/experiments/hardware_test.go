@@ -20,6 +20,7 @@ func TestHardwareSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkReport(t, res, true)
 	titles, tables := res.Tables()
 	if len(tables) != 5 || len(titles) != 5 {
 		t.Fatalf("%d tables, want 5", len(tables))

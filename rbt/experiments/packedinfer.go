@@ -37,14 +37,14 @@ type PackedConfig struct {
 // issue's: hidden 256 and the PTB-char size 1000 (input 1000).
 func PackedSettings(b budget.Budget) PackedConfig {
 	tr := QuickstartSettings(b)
-	tr.Steps = budget.Pick(b, 30, 400, 5000)
+	tr.Steps = budget.Pick(b, 30, 400, 2000, 5000)
 	return PackedConfig{
 		Train:       tr,
 		Quantizers:  []string{"binary", "ternary"},
-		EvalChars:   budget.Pick(b, 2_000, 50_000, 442_423),
-		Generate:    budget.Pick(b, 80, 300, 600),
-		SpeedHidden: budget.Pick(b, []int{256}, []int{256, 1000}, []int{256, 1000}),
-		SpeedSteps:  budget.Pick(b, 20, 200, 1000),
+		EvalChars:   budget.Pick(b, 2_000, 50_000, 442_423, 442_423),
+		Generate:    budget.Pick(b, 80, 300, 600, 600),
+		SpeedHidden: budget.Pick(b, []int{256}, []int{256, 1000}, []int{256, 1000}, []int{256, 1000}),
+		SpeedSteps:  budget.Pick(b, 20, 200, 1000, 1000),
 	}
 }
 
@@ -100,7 +100,7 @@ func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, 
 		tc := cfg.Train
 		tc.Quantizer = q
 		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d on %s (%d steps)\n", q, tc.Hidden, text.name, tc.Steps)
-		run, err := trainSmallCharLM(tc, text, w)
+		run, err := trainSmallCharLM(ctx, tc, text, w)
 		if err != nil {
 			return nil, err
 		}
@@ -254,16 +254,19 @@ func (r *PackedResult) Tables() (models, speed report.Table) {
 	return models, speed
 }
 
-func (c PackedConfig) budget() budget.Budget {
-	b, err := budget.FromEnv()
-	if err != nil {
-		return "unknown"
-	}
-	return b
-}
+func (c PackedConfig) budget() budget.Budget { return c.Train.Budget }
 
 // Record sends every measured figure to the run's results file.
-func (r *PackedResult) Record() error {
+func (r *PackedResult) Record() error { return report.Record(r.Results()...) }
+
+// String is the settings line.
+func (c PackedConfig) String() string {
+	return fmt.Sprintf("budget %s: models %v trained with %s; %d test characters scored; speed at hidden %v, %d steps",
+		c.budget(), c.Quantizers, c.Train, c.EvalChars, c.SpeedHidden, c.SpeedSteps)
+}
+
+// Results lists every measured figure.
+func (r *PackedResult) Results() []report.Result {
 	src := report.Measured(string(r.Config.budget()))
 	var rs []report.Result
 	for _, m := range r.Models {
@@ -280,7 +283,7 @@ func (r *PackedResult) Record() error {
 		rs = append(rs, report.Result{Experiment: "packed inference", Model: fmt.Sprintf("LSTM step, hidden %d, batch 1", s.Hidden),
 			Metric: s.Path + " speed-up vs float32", Value: s.Speedup, Source: src})
 	}
-	return report.Record(rs...)
+	return rs
 }
 
 // SpeedFigure plots steps per second of each path against the hidden size.

@@ -21,6 +21,7 @@ func TestPackedMatchesGoMLX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkReport(t, res, true)
 	if len(res.Models) != 2 {
 		t.Fatalf("%d models, want 2", len(res.Models))
 	}

@@ -15,45 +15,38 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/optim"
-	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/quant"
 	"github.com/rbt-project/rbt/rbt/recurrent"
-	"github.com/rbt-project/rbt/rbt/report"
 	"github.com/rbt-project/rbt/rbt/summary"
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// QAModel is one model of the question-answering comparison.
-type QAModel struct {
-	Name          string
-	Quantizer     string
-	Normalization recurrent.Normalization
-}
-
 // QAModels are the paper's three QA models: the full-precision BN
 // Attentive Reader and its BN binary and BN ternary versions (all four LSTMs
 // quantized).
-var QAModels = []QAModel{
-	{"full precision (BN)", "fp", recurrent.PerStepBN},
-	{"BN binary", "binary", recurrent.PerStepBN},
-	{"BN ternary", "ternary", recurrent.PerStepBN},
+var QAModels = []Recipe{
+	{Name: "bn-fp", Label: "full precision (BN)", Cell: recurrent.LSTM, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary", Cell: recurrent.LSTM, Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary", Cell: recurrent.LSTM, Quantizer: "ternary", Normalization: recurrent.PerStepBN},
 }
 
 // QAConfig configures the CNN question-answering experiment.
 type QAConfig struct {
-	Embedding, Hidden, Attention int // 200, 256, 100 in the paper
-	Batch                        int // 32 in the paper (also the evaluation batch)
-	Steps                        int // training batches per model
+	Budget                       budget.Budget // the budget the settings came from (tables, sources)
+	Embedding, Hidden, Attention int           // 200, 256, 100 in the paper
+	Batch                        int           // 32 in the paper (also the evaluation batch)
+	Steps                        int           // training batches per model
 	LRStart, LRFinal             float64
 	// LREpoch is the number of batches per learning-rate epoch (0: one pass
 	// over the training examples).
 	LREpoch    int
 	EvalPoints int // validation points per run
-	Models     []QAModel
+	Models     []Recipe
 
 	// Synthetic is the generated stand-in used when the CNN corpus is not
 	// found (or always, with ForceSynthetic).
@@ -86,24 +79,25 @@ type QAConfig struct {
 //     100, batch 32, Adam 0.003 -> 0.001 over 80 epochs of the whole corpus.
 func QASettings(b budget.Budget) QAConfig {
 	return QAConfig{
-		Embedding:  budget.Pick(b, 16, 64, 200),
-		Hidden:     budget.Pick(b, 16, 64, 256),
-		Attention:  budget.Pick(b, 8, 32, 100),
+		Budget:     b,
+		Embedding:  budget.Pick(b, 16, 64, 128, 200),
+		Hidden:     budget.Pick(b, 16, 64, 128, 256),
+		Attention:  budget.Pick(b, 8, 32, 64, 100),
 		Batch:      32,
-		Steps:      budget.Pick(b, 6, 400, 80*11884),
+		Steps:      budget.Pick(b, 6, 400, 5*20000/32, 80*11884),
 		LRStart:    0.003,
 		LRFinal:    0.001,
-		LREpoch:    budget.Pick(b, 0, 100, 0),
-		EvalPoints: budget.Pick(b, 1, 4, 160),
+		LREpoch:    budget.Pick(b, 0, 100, 0, 0),
+		EvalPoints: budget.Pick(b, 1, 4, 10, 160),
 		Models:     QAModels,
 		Synthetic: SyntheticQA{
-			Train: budget.Pick(b, 64, 4000, 20000), Valid: budget.Pick(b, 32, 320, 1000), Test: budget.Pick(b, 32, 640, 1000),
+			Train: budget.Pick(b, 64, 4000, 20000, 20000), Valid: budget.Pick(b, 32, 320, 1000, 1000), Test: budget.Pick(b, 32, 640, 1000, 1000),
 			Facts: 3, Cues: 4, EntityRange: 12, Seed: 1,
 		},
-		MaxDocLen:     budget.Pick(b, 300, 300, 0),
-		TrainExamples: budget.Pick(b, 64, 8000, 0),
-		ValidExamples: budget.Pick(b, 32, 320, 0),
-		TestExamples:  budget.Pick(b, 32, 640, 0),
+		MaxDocLen:     budget.Pick(b, 300, 300, 300, 0),
+		TrainExamples: budget.Pick(b, 64, 8000, 20000, 0),
+		ValidExamples: budget.Pick(b, 32, 320, 1000, 0),
+		TestExamples:  budget.Pick(b, 32, 640, 0, 0),
 		PadTo:         8,
 		Seed:          1,
 	}
@@ -130,7 +124,7 @@ func (c QAConfig) Validate() error {
 
 // QARun is the result of one model.
 type QARun struct {
-	Model                  QAModel
+	Model                  Recipe
 	ValidDeploy            float64 // last validation accuracy (deploy)
 	TestDeploy, TestCode   float64 // test accuracy in [0, 1] in both inference modes
 	CurveSteps, CurveAcc   []float64
@@ -157,7 +151,7 @@ type QAResult struct {
 }
 
 // QA trains and evaluates every model of cfg. Progress goes to w (nil: none).
-func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
+func QA(ctx context.Context, cfg QAConfig, w io.Writer) (*QAResult, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -261,7 +255,7 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 		net := models.AttentiveReader{Vocab: vocab.Size(), Entities: datasets.QAEntities, Embedding: cfg.Embedding,
 			Hidden: cfg.Hidden, Attention: cfg.Attention, Quantizer: m.Quantizer, Normalization: m.Normalization,
 			MaxDocSteps: roundUp(maxDoc), MaxQuestionSteps: roundUp(maxQ)}
-		run, err := qaRun(b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(m.Name, false)), w)
+		run, err := qaRun(ctx, b, cfg, m, net, trainB, validB, testB, filepath.Join(dir, runDirName(m.Name, false)), w)
 		if err != nil {
 			return nil, err
 		}
@@ -271,21 +265,21 @@ func QA(cfg QAConfig, w io.Writer) (*QAResult, error) {
 	return res, nil
 }
 
-func qaTrainBatch(bt datasets.QABatch) train.Batch {
+func qaTrainBatch(bt batches.QABatch) train.Batch {
 	return train.Batch{
 		Inputs: []*tensors.Tensor{bt.Document, bt.DocumentLen, bt.Question, bt.QuestionLen, bt.Candidates},
 		Labels: []*tensors.Tensor{bt.Answer, bt.Mask},
 	}
 }
 
-func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReader, trainB, validB, testB *datasets.QABatches, dir string, w io.Writer) (*QARun, error) {
+func qaRun(ctx context.Context, b compute.Backend, cfg QAConfig, m Recipe, net models.AttentiveReader, trainB, validB, testB *datasets.QABatches, dir string, w io.Writer) (*QARun, error) {
 	run := &QARun{Model: m}
 	start := time.Now()
 	store := model.NewStore()
-	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
+	opt := m.Adam(cfg.LRStart)
 	trainer := train.NewTrainer(b, store, net.Logits, models.QALoss, opt, nil, nil)
 	base := training.SourceFunc{N: trainB.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
-		bt, err := trainB.Batch(epoch, index)
+		bt, err := batches.QA(trainB, epoch, index)
 		if err != nil {
 			return train.Batch{}, err
 		}
@@ -325,8 +319,8 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 		last = time.Now()
 		return acc, err
 	})
-	fmt.Fprintf(w, "%s: training %d steps\n", m.Name, cfg.Steps)
-	div, err := loop.RunUntilDiverged(context.Background())
+	fmt.Fprintf(w, "%s: training %d steps\n", m.Label, cfg.Steps)
+	div, err := loop.RunUntilDiverged(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("qa: %s: %w", m.Name, err)
 	}
@@ -344,7 +338,6 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	}
 	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
-		ctx := context.Background()
 		if run.TestDeploy, err = qaAccuracy(ctx, b, store, deploy, testB); err != nil {
 			return nil, err
 		}
@@ -354,7 +347,7 @@ func qaRun(b compute.Backend, cfg QAConfig, m QAModel, net models.AttentiveReade
 	} else {
 		run.TestDeploy, run.TestCode = math.NaN(), math.NaN()
 	}
-	sum := summary.FromStore(m.Name, store, quantizerPrecision(m.Quantizer), quant.IsLatent)
+	sum := summary.FromStore(m.Label, store, quantizerPrecision(m.Quantizer), quant.IsLatent)
 	run.Weights, run.WeightBytes, run.FP32Bytes = sum.Weights(), sum.QuantizedBytes(), sum.Bytes(summary.Float32)
 	run.Total = time.Since(start)
 	fmt.Fprintf(w, "  test accuracy: deploy %.2f%%, code %.2f%%  (first step %.1fs, then %.0f ms/step; run %.0fs)\n",
@@ -373,7 +366,7 @@ func qaAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net 
 		return ReduceAllSum(correct), ReduceAllSum(mask)
 	})
 	tot, err := ev.EvalBatches(ctx, q.BatchesPerEpoch(), func(i int) (train.Batch, error) {
-		bt, err := q.Batch(0, i)
+		bt, err := batches.QA(q, 0, i)
 		if err != nil {
 			return train.Batch{}, err
 		}
@@ -383,86 +376,4 @@ func qaAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net 
 		return 0, fmt.Errorf("qa: evaluation: %w", err)
 	}
 	return tot.Mean(), nil
-}
-
-// Describe states the data and settings in one paragraph.
-func (r *QAResult) Describe() string {
-	c := r.Config
-	return fmt.Sprintf("Data: %s. %d/%d/%d questions, vocabulary %d (550 entity ids first), %.1f candidates per test question on average "+
-		"(chance about %.1f %%). Attentive Reader: embedding %d, biLSTMs %d units per direction (question and document), attention MLP %d, "+
-		"batch %d, %d steps per model, Adam %g -> %g.",
-		r.Data, r.Train, r.Valid, r.Test, r.Vocab, r.MeanCandidates, 100/r.MeanCandidates, c.Embedding, c.Hidden, c.Attention,
-		c.Batch, c.Steps, c.LRStart, c.LRFinal)
-}
-
-// Table is the results table: model, weight memory of the four LSTMs,
-// accuracy (validation deploy, test deploy and code), timings.
-func (r *QAResult) Table(b budget.Budget) report.Table {
-	data := "CNN"
-	if r.Synthetic {
-		data = "generated stand-in"
-	}
-	t := report.Table{Header: []string{"model", "data", "LSTM weights", "weight memory", "valid acc. deploy", "test acc. deploy", "test acc. code",
-		"first step (build+compile)", "step", "source"}}
-	for _, run := range r.Runs {
-		acc := func(v float64) string {
-			if math.IsNaN(v) {
-				return "diverged"
-			}
-			return fmt.Sprintf("%.2f %%", 100*v)
-		}
-		t.Rows = append(t.Rows, []string{run.Model.Name, data, summary.FormatInt(run.Weights),
-			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
-			acc(run.ValidDeploy), acc(run.TestDeploy), acc(run.TestCode),
-			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
-			report.Measured(string(b))})
-	}
-	return t
-}
-
-// Results lists the measured accuracies (percent) and weight memories (KB).
-func (r *QAResult) Results(b budget.Budget) []report.Result {
-	exp := "CNN QA (Attentive Reader)"
-	if r.Synthetic {
-		exp = "QA, generated stand-in for CNN (Attentive Reader)"
-	}
-	src := report.Measured(string(b))
-	var out []report.Result
-	for _, run := range r.Runs {
-		out = append(out,
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
-			report.Result{Experiment: exp, Model: run.Model.Name, Metric: "LSTM weight memory KB", Value: summary.KB(run.WeightBytes), Source: src},
-		)
-	}
-	return out
-}
-
-// CurveFigure plots the validation accuracy (deploy) against training steps,
-// with chance (one over the mean number of candidates) for reference.
-func (r *QAResult) CurveFigure() ([]byte, error) {
-	var series []plots.Series
-	lastX := 1.0
-	for _, run := range r.Runs {
-		if len(run.CurveSteps) == 0 {
-			continue
-		}
-		y := make([]float64, len(run.CurveAcc))
-		for i, a := range run.CurveAcc {
-			y[i] = 100 * a
-		}
-		series = append(series, plots.Series{Name: run.Model.Name, X: run.CurveSteps, Y: y})
-		lastX = max(lastX, run.CurveSteps[len(run.CurveSteps)-1])
-	}
-	if len(series) == 0 {
-		return nil, fmt.Errorf("qa: no accuracy curve")
-	}
-	chance := 100 / r.MeanCandidates
-	series = append(series, plots.Series{Name: fmt.Sprintf("chance (~%.0f %%)", chance), X: []float64{0, lastX}, Y: []float64{chance, chance}, Dashed: true})
-	data := "CNN"
-	if r.Synthetic {
-		data = "generated stand-in (not CNN)"
-	}
-	return plots.Lines(plots.Options{Title: "Attentive Reader, " + data + ": validation accuracy (deploy)",
-		XLabel: "training step", YLabel: "validation accuracy (%)"}, series...)
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/rbt-project/rbt/rbt/budget"
@@ -13,10 +14,11 @@ func TestQASmoke(t *testing.T) {
 	cfg := QASettings(budget.Smoke)
 	cfg.ForceSynthetic = true
 	var log bytes.Buffer
-	res, err := QA(cfg, &log)
+	res, err := QA(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	if !res.Synthetic || len(res.Runs) != len(cfg.Models) || res.MeanCandidates != float64(2*cfg.Synthetic.withDefaults().Facts) {
 		t.Fatalf("synthetic %v, %d runs, %.1f candidates", res.Synthetic, len(res.Runs), res.MeanCandidates)
 	}
@@ -40,7 +42,7 @@ func TestQASmoke(t *testing.T) {
 	if png, err := res.CurveFigure(); err != nil || len(png) < 1000 {
 		t.Errorf("figure: %d bytes, %v", len(png), err)
 	}
-	if len(res.Table(budget.Smoke).Rows) != len(res.Runs) || len(res.Results(budget.Smoke)) != 3*len(res.Runs) {
+	if len(res.Table().Rows) != len(res.Runs) || len(res.Results()) != 3*len(res.Runs) {
 		t.Error("table or results incomplete")
 	}
 }

@@ -1,10 +1,7 @@
-// Package experiments holds the experiments of the paper end to end — data,
-// model, training, evaluation, tables and figures — so that each notebook is a
-// few thin cells calling one function. Every experiment reads its settings from
-// a budget (package budget: smoke, quick, paper).
 package experiments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +25,7 @@ import (
 // QuickstartConfig is the tiny character-level language model of the
 // quickstart notebook: a one-layer BN-LSTM with binary weights.
 type QuickstartConfig struct {
+	Budget                       budget.Budget // the budget the settings came from (tables, sources)
 	Hidden, SeqLen, Batch, Steps int
 	Quantizer                    string  // quant registry name, e.g. "binary"
 	LearningRate                 float64 // Adam
@@ -39,12 +37,13 @@ type QuickstartConfig struct {
 // paper (1000 units, length 100, batch 64) for 2000 steps at paper.
 func QuickstartSettings(b budget.Budget) QuickstartConfig {
 	return QuickstartConfig{
-		Hidden:       budget.Pick(b, 64, 256, 1000),
-		SeqLen:       budget.Pick(b, 32, 100, 100),
-		Batch:        budget.Pick(b, 16, 32, 64),
-		Steps:        budget.Pick(b, 60, 300, 2000),
+		Budget:       b,
+		Hidden:       budget.Pick(b, 64, 256, 256, 1000),
+		SeqLen:       budget.Pick(b, 32, 100, 100, 100),
+		Batch:        budget.Pick(b, 16, 32, 32, 64),
+		Steps:        budget.Pick(b, 60, 300, 2000, 2000),
 		Quantizer:    "binary",
-		LearningRate: budget.Pick(b, 0.01, 0.005, 0.002),
+		LearningRate: budget.Pick(b, 0.01, 0.005, 0.002, 0.002),
 		Seed:         1,
 	}
 }
@@ -58,17 +57,26 @@ type QuickstartResult struct {
 	Elapsed time.Duration
 }
 
+// String is the settings line.
+func (c QuickstartConfig) String() string {
+	return fmt.Sprintf("budget %s: %s LSTM 1x%d, windows of %d, batch %d, %d Adam steps at %g, seed %d",
+		c.Budget, c.Quantizer, c.Hidden, c.SeqLen, c.Batch, c.Steps, c.LearningRate, c.Seed)
+}
+
+// log2 is the bits of a uniform guess over n symbols.
+func log2(n int) float64 { return math.Log2(float64(n)) }
+
 // Quickstart trains the tiny BN-binary LSTM on PTB characters (the training
 // split, from the data root of package datasets) and returns the loss of every
 // step in bits per character. Without the PTB files it trains on the text of
 // the repository's README.md instead, and says so in Corpus. Progress lines go
 // to w (nil: none).
-func Quickstart(cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
+func Quickstart(ctx context.Context, cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
 	text, err := quickstartText()
 	if err != nil {
 		return nil, err
 	}
-	run, err := trainSmallCharLM(cfg, text, w)
+	run, err := trainSmallCharLM(ctx, cfg, text, w)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +95,7 @@ type smallCharRun struct {
 // trainSmallCharLM trains models.CharLM on text.ids with random windows
 // (datasets.CharWindows) and the released code's Adam (step clipping for
 // binary weights), printing progress to w.
-func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
+func trainSmallCharLM(ctx context.Context, cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -112,6 +120,9 @@ func trainSmallCharLM(cfg QuickstartConfig, text idText, w io.Writer) (*smallCha
 	start := time.Now()
 	src := charWindowSource(windows, cfg.Batch, cfg.SeqLen)
 	for step := 0; step < cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		batch, err := src.Batch(step/src.N, step%src.N)
 		if err != nil {
 			return nil, err
@@ -183,12 +194,4 @@ func quickstartText() (idText, error) {
 		text.ids[i] = id
 	}
 	return text, nil
-}
-
-func runeStrings(rs []rune) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = string(r)
-	}
-	return out
 }

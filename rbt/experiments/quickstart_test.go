@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -15,10 +16,11 @@ import (
 func TestQuickstartLearns(t *testing.T) {
 	cfg := QuickstartSettings(budget.Smoke)
 	var log bytes.Buffer
-	res, err := Quickstart(cfg, &log)
+	res, err := Quickstart(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkReport(t, res, false)
 	if len(res.Loss) != cfg.Steps {
 		t.Fatalf("%d losses, want %d", len(res.Loss), cfg.Steps)
 	}

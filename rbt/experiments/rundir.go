@@ -52,16 +52,17 @@ func runDir(dir, pattern string) (string, func(), error) {
 	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
-// lookupModel returns the model of ms whose name (case-insensitive) is want,
-// or an error that lists the known names.
-func lookupModel[M any](kind string, ms []M, name func(M) string, want string) (M, error) {
-	names := make([]string, len(ms))
-	for i, m := range ms {
-		if strings.EqualFold(name(m), want) {
-			return m, nil
+// runDirName is the checkpoint subdirectory of a model: its name in lower
+// case, other characters as dashes, "-permuted" for the permuted variant.
+func runDirName(name string, permuted bool) string {
+	s := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
 		}
-		names[i] = name(m)
+		return '-'
+	}, strings.ToLower(name))
+	if permuted {
+		s += "-perm"
 	}
-	var zero M
-	return zero, fmt.Errorf("experiments: unknown %s model %q (known: %s)", kind, want, strings.Join(names, ", "))
+	return s
 }

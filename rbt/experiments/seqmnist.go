@@ -23,26 +23,18 @@ import (
 	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/quant"
 	"github.com/rbt-project/rbt/rbt/recurrent"
-	"github.com/rbt-project/rbt/rbt/report"
 	"github.com/rbt-project/rbt/rbt/summary"
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// SeqMNISTModel is one model of the sequential-MNIST comparison.
-type SeqMNISTModel struct {
-	Name          string                  // table label, e.g. "BN binary"
-	Quantizer     string                  // quant registry name ("fp", "binary", "ternary")
-	Normalization recurrent.Normalization // PerStepBN or None
-}
-
 // SeqMNISTModels are the paper's four models: full-precision BN-LSTM, BN
 // binary, BN ternary, and binary without normalization (plain
 // BinaryConnect, the ablation that should fail).
-var SeqMNISTModels = []SeqMNISTModel{
-	{"full precision (BN)", "fp", recurrent.PerStepBN},
-	{"BN binary", "binary", recurrent.PerStepBN},
-	{"BN ternary", "ternary", recurrent.PerStepBN},
-	{"binary, no BN", "binary", recurrent.None},
+var SeqMNISTModels = []Recipe{
+	{Name: "bn-fp", Label: "full precision (BN)", Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary", Quantizer: "binary", Normalization: recurrent.PerStepBN, ClipLatent: true},
+	{Name: "bn-ternary", Label: "BN ternary", Quantizer: "ternary", Normalization: recurrent.PerStepBN},
+	{Name: "binary", Label: "binary, no BN", Quantizer: "binary", Normalization: recurrent.None, ClipLatent: true},
 }
 
 // SeqMNISTConfig configures the sequential (pixel-by-pixel) MNIST experiment.
@@ -53,6 +45,7 @@ var SeqMNISTModels = []SeqMNISTModel{
 // image (Side 14: 2x2 average pooling, 196 steps; Side 7: 4x4, 49 steps), the
 // training subset and the number of steps; the results then say so.
 type SeqMNISTConfig struct {
+	Budget budget.Budget  // the budget the settings came from (tables, sources)
 	Cell   recurrent.Cell // recurrent.LSTM (the paper) or recurrent.GRU
 	Hidden int            // n
 	Batch  int            // B of training
@@ -81,7 +74,7 @@ type SeqMNISTConfig struct {
 	// EvalPoints is the number of validation points of each accuracy curve
 	// (deploy mode, on ValidImages).
 	EvalPoints int
-	Models     []SeqMNISTModel
+	Models     []Recipe
 	// Permuted lists the variants to run: false = pixels in raster order,
 	// true = in one fixed random order (datasets.Permutation(Side^2, PermSeed)).
 	Permuted []bool
@@ -108,20 +101,21 @@ type SeqMNISTConfig struct {
 //     test set.
 func SeqMNISTSettings(b budget.Budget) SeqMNISTConfig {
 	return SeqMNISTConfig{
+		Budget:      b,
 		Cell:        recurrent.LSTM,
-		Hidden:      budget.Pick(b, 16, 100, 100),
-		Batch:       budget.Pick(b, 32, 32, 100),
-		EvalBatch:   budget.Pick(b, 32, 200, 100),
-		Side:        budget.Pick(b, 7, 7, 28),
-		TrainImages: budget.Pick(b, 320, 0, 0),
-		ValidImages: budget.Pick(b, 64, 1000, 0),
-		TestImages:  budget.Pick(b, 64, 2000, 0),
-		Steps:       budget.Pick(b, 10, 400, 200*500),
+		Hidden:      budget.Pick(b, 16, 100, 100, 100),
+		Batch:       budget.Pick(b, 32, 32, 100, 100),
+		EvalBatch:   budget.Pick(b, 32, 200, 100, 100),
+		Side:        budget.Pick(b, 7, 7, 14, 28),
+		TrainImages: budget.Pick(b, 320, 0, 0, 0),
+		ValidImages: budget.Pick(b, 64, 1000, 5000, 0),
+		TestImages:  budget.Pick(b, 64, 2000, 0, 0),
+		Steps:       budget.Pick(b, 10, 400, 2*500, 200*500),
 		LRStart:     0.004,
 		LRFinal:     0.001,
 		Noise:       0.1,
-		LREpoch:     budget.Pick(b, 0, 50, 0),
-		EvalPoints:  budget.Pick(b, 1, 4, 200),
+		LREpoch:     budget.Pick(b, 0, 50, 0, 0),
+		EvalPoints:  budget.Pick(b, 1, 4, 10, 200),
 		Models:      SeqMNISTModels,
 		Permuted:    []bool{false, true},
 		PermSeed:    1,
@@ -214,7 +208,7 @@ func (c SeqMNISTConfig) evalBatch() int {
 
 // SeqMNISTRun is the result of one model on one variant.
 type SeqMNISTRun struct {
-	Model    SeqMNISTModel
+	Model    Recipe
 	Permuted bool
 	// Test accuracy in [0, 1] in the two inference modes (METHOD.md,
 	// "Inference"): deploy (deterministic weights, population statistics) and
@@ -239,9 +233,9 @@ type SeqMNISTRun struct {
 // Label names the run, e.g. "BN binary, permuted".
 func (r *SeqMNISTRun) Label() string {
 	if r.Permuted {
-		return r.Model.Name + ", permuted"
+		return r.Model.Label + ", permuted"
 	}
-	return r.Model.Name
+	return r.Model.Label
 }
 
 // SeqMNISTResult is what SeqMNIST measured.
@@ -258,66 +252,9 @@ type SeqMNISTResult struct {
 	Elapsed        time.Duration
 }
 
-// seqData is one split prepared for the network: Side x Side images, one
-// float32 pixel per step, already in the variant's step order.
-type seqData struct {
-	n, steps int
-	pix      []float32 // n*steps
-	labels   []int32
-	raw      datasets.MNISTSplit // the n source images (a view, not a copy): the batcher's shuffling
-}
-
-func prepareSplit(s datasets.MNISTSplit, limit, side int, perm []int) seqData {
-	n := s.N
-	if limit > 0 && limit < n {
-		n = limit
-	}
-	k := 28 / side
-	steps := side * side
-	d := seqData{n: n, steps: steps, pix: make([]float32, n*steps), labels: make([]int32, n),
-		raw: datasets.MNISTSplit{N: n, Images: s.Images[:n*784], Labels: s.Labels[:n]}}
-	img := make([]float32, steps)
-	for i := range n {
-		raw := s.Images[i*784 : (i+1)*784]
-		for r := range side {
-			for c := range side {
-				sum := 0
-				for dr := range k {
-					for dc := range k {
-						sum += int(raw[(r*k+dr)*28+c*k+dc])
-					}
-				}
-				img[r*side+c] = float32(sum) / float32(255*k*k)
-			}
-		}
-		out := d.pix[i*steps : (i+1)*steps]
-		if perm != nil {
-			for t, p := range perm {
-				out[t] = img[p]
-			}
-		} else {
-			copy(out, img)
-		}
-		d.labels[i] = int32(s.Labels[i])
-	}
-	return d
-}
-
-// batch gathers rows idx into tensors [B, steps, 1] and [B] (idx has B entries).
-func (d seqData) batch(idx []int) (*tensors.Tensor, *tensors.Tensor) {
-	B := len(idx)
-	x := make([]float32, B*d.steps)
-	y := make([]int32, B)
-	for r, i := range idx {
-		copy(x[r*d.steps:(r+1)*d.steps], d.pix[i*d.steps:(i+1)*d.steps])
-		y[r] = d.labels[i]
-	}
-	return tensors.FromFlatDataAndDimensions(x, B, d.steps, 1), tensors.FromValue(y)
-}
-
 // SeqMNIST runs every model of cfg on every variant and evaluates them.
 // Progress lines go to w (nil: none).
-func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
+func SeqMNIST(ctx context.Context, cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 	if w == nil {
 		w = io.Discard
 	}
@@ -348,7 +285,7 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 		va := prepareSplit(data.Valid, cfg.evalImages(cfg.ValidImages, data.Valid.N), cfg.Side, perm)
 		te := prepareSplit(data.Test, cfg.evalImages(cfg.TestImages, data.Test.N), cfg.Side, perm)
 		for _, m := range cfg.Models {
-			run, err := seqMNISTRun(b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m.Name, permuted)), w)
+			run, err := seqMNISTRun(ctx, b, cfg, m, permuted, tr, va, te, filepath.Join(dir, runDirName(m.Name, permuted)), w)
 			if err != nil {
 				return nil, err
 			}
@@ -362,21 +299,8 @@ func SeqMNIST(cfg SeqMNISTConfig, w io.Writer) (*SeqMNISTResult, error) {
 	return res, nil
 }
 
-func runDirName(name string, permuted bool) string {
-	s := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, strings.ToLower(name))
-	if permuted {
-		s += "-perm"
-	}
-	return s
-}
-
 // seqMNISTRun trains and evaluates one model on one variant.
-func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permuted bool, tr, va, te seqData, dir string, w io.Writer) (*SeqMNISTRun, error) {
+func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m Recipe, permuted bool, tr, va, te seqData, dir string, w io.Writer) (*SeqMNISTRun, error) {
 	run := &SeqMNISTRun{Model: m, Permuted: permuted}
 	start := time.Now()
 	net := models.SeqMNIST{Hidden: cfg.Hidden, Cell: cfg.Cell, Quantizer: m.Quantizer, Normalization: m.Normalization, Noise: cfg.Noise}
@@ -384,7 +308,7 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		return nil, err
 	}
 	store := model.NewStore()
-	opt := optim.Adam().LearningRate(cfg.LRStart).ClipLatent(m.Quantizer == "binary").Done()
+	opt := m.Adam(cfg.LRStart)
 	trainer := train.NewTrainer(b, store, net.Logits, models.ClassifierLoss, opt, nil, nil)
 
 	batcher, err := datasets.NewMNISTBatches(tr.raw, cfg.Batch, cfg.Seed).Done()
@@ -435,8 +359,8 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 		last = time.Now() // evaluation time is not step time
 		return acc, err
 	})
-	fmt.Fprintf(w, "%s%s: training %d steps\n", m.Name, map[bool]string{true: ", permuted"}[permuted], cfg.Steps)
-	div, err := loop.RunUntilDiverged(context.Background())
+	fmt.Fprintf(w, "%s%s: training %d steps\n", m.Label, map[bool]string{true: ", permuted"}[permuted], cfg.Steps)
+	div, err := loop.RunUntilDiverged(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seqmnist: %s: %w", run.Label(), err)
 	}
@@ -453,7 +377,6 @@ func seqMNISTRun(b compute.Backend, cfg SeqMNISTConfig, m SeqMNISTModel, permute
 	}
 	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
-		ctx := context.Background()
 		if run.TestDeploy, err = seqAccuracy(ctx, b, store, deploy, te, cfg.evalBatch()); err != nil {
 			return nil, err
 		}
@@ -498,143 +421,4 @@ func seqAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net
 		return 0, fmt.Errorf("seqmnist: evaluation: %w", err)
 	}
 	return tot.Mean(), nil
-}
-
-// predictDigits classifies the first k test images with the packed export of
-// the chosen model (raster order), through the packed engine.
-func (r *SeqMNISTResult) predictDigits(test datasets.MNISTSplit, k int) error {
-	var pick *SeqMNISTRun
-	for _, run := range r.Runs {
-		if run.Packed == nil || run.Permuted {
-			continue
-		}
-		if pick == nil || (run.Model.Quantizer == "binary" && run.Model.Normalization != recurrent.None && pick.Model.Quantizer != "binary") {
-			pick = run
-		}
-	}
-	if pick == nil {
-		return nil
-	}
-	eng, err := packed.NewEngine(pick.Packed)
-	if err != nil {
-		return fmt.Errorf("seqmnist: packed engine: %w", err)
-	}
-	d := prepareSplit(test, k, r.Config.Side, nil)
-	steps := d.steps
-	for i := range d.n {
-		x := d.pix[i*steps : (i+1)*steps]
-		logits, err := eng.RunDense(x)
-		if err != nil {
-			return fmt.Errorf("seqmnist: packed engine: %w", err)
-		}
-		r.Digits = append(r.Digits, x)
-		r.DigitLabels = append(r.DigitLabels, int(d.labels[i]))
-		r.DigitPredicted = append(r.DigitPredicted, argmax(logits[(steps-1)*eng.Classes():]))
-	}
-	r.DigitModel = pick.Label() + " (packed deploy export)"
-	return nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// Results lists the measured figures (test accuracy in percent, both modes,
-// and the weight memory in KB) for report.Record.
-func (r *SeqMNISTResult) Results(b budget.Budget) []report.Result {
-	src := report.Measured(string(b))
-	exp := fmt.Sprintf("sequential MNIST %dx%d (%s %d)", r.Config.Side, r.Config.Side, strings.ToUpper(cellName(r.Config.Cell)), r.Config.Hidden)
-	var out []report.Result
-	for _, run := range r.Runs {
-		out = append(out,
-			report.Result{Experiment: exp, Model: run.Label(), Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
-			report.Result{Experiment: exp, Model: run.Label(), Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
-			report.Result{Experiment: exp, Model: run.Label(), Metric: "weight memory KB", Value: summary.KB(run.WeightBytes), Source: src},
-		)
-	}
-	return out
-}
-
-// Table is the results table: model, variant, precision, weight memory,
-// test accuracy in both inference modes, timings.
-func (r *SeqMNISTResult) Table(b budget.Budget) report.Table {
-	t := report.Table{Header: []string{"model", "pixels", "weights (Wx, Wh)", "weight memory", "test acc. deploy", "test acc. code",
-		"first step (build+compile)", "step", "source"}}
-	for _, run := range r.Runs {
-		order := "raster"
-		if run.Permuted {
-			order = "permuted"
-		}
-		acc := func(v float64) string {
-			if math.IsNaN(v) {
-				return "diverged"
-			}
-			return fmt.Sprintf("%.2f %%", 100*v)
-		}
-		t.Rows = append(t.Rows, []string{run.Model.Name, order, summary.FormatInt(run.Weights),
-			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
-			acc(run.TestDeploy), acc(run.TestCode),
-			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
-			report.Measured(string(b))})
-	}
-	return t
-}
-
-func formatBytes(n int64) string {
-	if n < 10000 {
-		return fmt.Sprintf("%s B", summary.FormatInt(n))
-	}
-	return summary.FormatKB(n)
-}
-
-// Verdict compares, for each variant, the BN binary and BN ternary test
-// accuracies (deploy and code mode) with full precision (the target:
-// within 2 points) and the model without normalization (expected clearly
-// worse), as measured. Each line states the numbers it is based on.
-func (r *SeqMNISTResult) Verdict() []string {
-	var out []string
-	for _, permuted := range r.Config.Permuted {
-		var fp *SeqMNISTRun
-		for _, run := range r.Runs {
-			if run.Permuted == permuted && run.Model.Quantizer == "fp" && run.Model.Normalization != recurrent.None {
-				fp = run
-			}
-		}
-		if fp == nil {
-			continue
-		}
-		for _, run := range r.Runs {
-			if run.Permuted != permuted || run == fp {
-				continue
-			}
-			for _, mode := range []struct {
-				name     string
-				got, ref float64
-			}{{"deploy", run.TestDeploy, fp.TestDeploy}, {"code", run.TestCode, fp.TestCode}} {
-				gap := 100 * (mode.ref - mode.got)
-				var judge string
-				switch {
-				case math.IsNaN(mode.got):
-					judge = "diverged"
-				case run.Model.Normalization == recurrent.None && gap > 2:
-					judge = "clearly worse than full precision, as the paper expects without BN"
-				case run.Model.Normalization == recurrent.None:
-					judge = "NOT clearly worse than full precision (the paper expects a failure without BN)"
-				case gap <= 2:
-					judge = "within 2 points of full precision"
-				default:
-					judge = "MORE than 2 points below full precision"
-				}
-				out = append(out, fmt.Sprintf("%s (%s): %.2f %% vs full precision %.2f %% (%+.2f points): %s",
-					run.Label(), mode.name, 100*mode.got, 100*mode.ref, -gap, judge))
-			}
-		}
-	}
-	return out
 }

@@ -4,12 +4,19 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/plots"
+	"github.com/rbt-project/rbt/rbt/recurrent"
+	"github.com/rbt-project/rbt/rbt/report"
+	"github.com/rbt-project/rbt/rbt/summary"
 )
 
 // CurveFigure plots the validation accuracy (deploy mode, percent) against
@@ -24,7 +31,7 @@ func (r *SeqMNISTResult) CurveFigure(permuted bool) ([]byte, error) {
 		for i, a := range run.CurveAcc {
 			y[i] = 100 * a
 		}
-		series = append(series, plots.Series{Name: run.Model.Name, X: run.CurveSteps, Y: y})
+		series = append(series, plots.Series{Name: run.Model.Label, X: run.CurveSteps, Y: y})
 	}
 	if len(series) == 0 {
 		return nil, fmt.Errorf("seqmnist: no accuracy curve for permuted=%v", permuted)
@@ -80,4 +87,128 @@ func (r *SeqMNISTResult) DigitsFigure() ([]byte, error) {
 
 func clamp01(v float32) float32 {
 	return max(0, min(1, v))
+}
+
+// predictDigits classifies the first k test images with the packed export of
+// the chosen model (raster order), through the packed engine.
+func (r *SeqMNISTResult) predictDigits(test datasets.MNISTSplit, k int) error {
+	var pick *SeqMNISTRun
+	for _, run := range r.Runs {
+		if run.Packed == nil || run.Permuted {
+			continue
+		}
+		if pick == nil || (run.Model.Quantizer == "binary" && run.Model.Normalization != recurrent.None && pick.Model.Quantizer != "binary") {
+			pick = run
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	eng, err := packed.NewEngine(pick.Packed)
+	if err != nil {
+		return fmt.Errorf("seqmnist: packed engine: %w", err)
+	}
+	d := prepareSplit(test, k, r.Config.Side, nil)
+	steps := d.steps
+	for i := range d.n {
+		x := d.pix[i*steps : (i+1)*steps]
+		logits, err := eng.RunDense(x)
+		if err != nil {
+			return fmt.Errorf("seqmnist: packed engine: %w", err)
+		}
+		r.Digits = append(r.Digits, x)
+		r.DigitLabels = append(r.DigitLabels, int(d.labels[i]))
+		r.DigitPredicted = append(r.DigitPredicted, packed.Argmax(logits[(steps-1)*eng.Classes():]))
+	}
+	r.DigitModel = pick.Label() + " (packed deploy export)"
+	return nil
+}
+
+// Results lists the measured figures (test accuracy in percent, both modes,
+// and the weight memory in KB) for report.Record.
+func (r *SeqMNISTResult) Results() []report.Result {
+	b := r.Config.Budget
+	src := report.Measured(string(b))
+	exp := fmt.Sprintf("sequential MNIST %dx%d (%s %d)", r.Config.Side, r.Config.Side, strings.ToUpper(cellName(r.Config.Cell)), r.Config.Hidden)
+	var out []report.Result
+	for _, run := range r.Runs {
+		out = append(out,
+			report.Result{Experiment: exp, Model: run.Label(), Metric: "test accuracy % (deploy)", Value: 100 * run.TestDeploy, Source: src},
+			report.Result{Experiment: exp, Model: run.Label(), Metric: "test accuracy % (code)", Value: 100 * run.TestCode, Source: src},
+			report.Result{Experiment: exp, Model: run.Label(), Metric: "weight memory KB", Value: summary.KB(run.WeightBytes), Source: src},
+		)
+	}
+	return out
+}
+
+// Table is the results table: model, variant, precision, weight memory,
+// test accuracy in both inference modes, timings.
+func (r *SeqMNISTResult) Table() report.Table {
+	b := r.Config.Budget
+	t := report.Table{Header: []string{"model", "pixels", "weights (Wx, Wh)", "weight memory", "test acc. deploy", "test acc. code",
+		"first step (build+compile)", "step", "source"}}
+	for _, run := range r.Runs {
+		order := "raster"
+		if run.Permuted {
+			order = "permuted"
+		}
+		acc := func(v float64) string {
+			if math.IsNaN(v) {
+				return "diverged"
+			}
+			return fmt.Sprintf("%.2f %%", 100*v)
+		}
+		t.Rows = append(t.Rows, []string{run.Model.Label, order, summary.FormatInt(run.Weights),
+			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
+			acc(run.TestDeploy), acc(run.TestCode),
+			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
+			report.Measured(string(b))})
+	}
+	return t
+}
+
+// Verdict compares, for each variant, the BN binary and BN ternary test
+// accuracies (deploy and code mode) with full precision (the target:
+// within 2 points) and the model without normalization (expected clearly
+// worse), as measured. Each line states the numbers it is based on.
+func (r *SeqMNISTResult) Verdict() []string {
+	var out []string
+	for _, permuted := range r.Config.Permuted {
+		var fp *SeqMNISTRun
+		for _, run := range r.Runs {
+			if run.Permuted == permuted && run.Model.Quantizer == "fp" && run.Model.Normalization != recurrent.None {
+				fp = run
+			}
+		}
+		if fp == nil {
+			continue
+		}
+		for _, run := range r.Runs {
+			if run.Permuted != permuted || run == fp {
+				continue
+			}
+			for _, mode := range []struct {
+				name     string
+				got, ref float64
+			}{{"deploy", run.TestDeploy, fp.TestDeploy}, {"code", run.TestCode, fp.TestCode}} {
+				gap := 100 * (mode.ref - mode.got)
+				var judge string
+				switch {
+				case math.IsNaN(mode.got):
+					judge = "diverged"
+				case run.Model.Normalization == recurrent.None && gap > 2:
+					judge = "clearly worse than full precision, as the paper expects without BN"
+				case run.Model.Normalization == recurrent.None:
+					judge = "NOT clearly worse than full precision (the paper expects a failure without BN)"
+				case gap <= 2:
+					judge = "within 2 points of full precision"
+				default:
+					judge = "MORE than 2 points below full precision"
+				}
+				out = append(out, fmt.Sprintf("%s (%s): %.2f %% vs full precision %.2f %% (%+.2f points): %s",
+					run.Label(), mode.name, 100*mode.got, 100*mode.ref, -gap, judge))
+			}
+		}
+	}
+	return out
 }

@@ -2,12 +2,12 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"testing"
 
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/recurrent"
 )
 
 func loadMNISTOrSkip(t *testing.T) *datasets.MNIST {
@@ -27,10 +27,11 @@ func TestSeqMNISTSmoke(t *testing.T) {
 	loadMNISTOrSkip(t)
 	cfg := SeqMNISTSettings(budget.Smoke)
 	var log bytes.Buffer
-	res, err := SeqMNIST(cfg, &log)
+	res, err := SeqMNIST(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	if len(res.Runs) != len(cfg.Models)*len(cfg.Permuted) {
 		t.Fatalf("%d runs, want %d", len(res.Runs), len(cfg.Models)*len(cfg.Permuted))
 	}
@@ -65,10 +66,10 @@ func TestSeqMNISTSmoke(t *testing.T) {
 			t.Errorf("figure: %d bytes, %v", len(png), err)
 		}
 	}
-	if tab := res.Table(budget.Smoke); len(tab.Rows) != len(res.Runs) {
+	if tab := res.Table(); len(tab.Rows) != len(res.Runs) {
 		t.Errorf("table has %d rows", len(tab.Rows))
 	}
-	if rs := res.Results(budget.Smoke); len(rs) != 3*len(res.Runs) {
+	if rs := res.Results(); len(rs) != 3*len(res.Runs) {
 		t.Errorf("%d results", len(rs))
 	}
 }
@@ -91,7 +92,7 @@ func TestSeqMNISTLearns(t *testing.T) {
 	cfg.Steps = 60
 	cfg.EvalPoints = 3
 	cfg.ValidImages, cfg.TestImages = 256, 256
-	res, err := SeqMNIST(cfg, nil)
+	res, err := SeqMNIST(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestSeqMNISTConfigValidate(t *testing.T) {
 		{"side", func(c *SeqMNISTConfig) { c.Side = 9 }},
 		{"cell", func(c *SeqMNISTConfig) { c.Cell = 7 }},
 		{"batch", func(c *SeqMNISTConfig) { c.Batch = 1 }},
-		{"quantizer", func(c *SeqMNISTConfig) { c.Models = []SeqMNISTModel{{"x", "nope", recurrent.None}} }},
+		{"quantizer", func(c *SeqMNISTConfig) { c.Models = []Recipe{{Name: "x", Quantizer: "nope"}} }},
 		{"lr", func(c *SeqMNISTConfig) { c.LRStart = 0 }},
 	} {
 		c := good

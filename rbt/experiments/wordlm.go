@@ -17,8 +17,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
@@ -34,50 +32,25 @@ import (
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// WordLMModel is one row of the word-level PTB table: an LSTM recipe.
-type WordLMModel struct {
-	Name          string // short name, e.g. "bn-binary"
-	Label         string // for tables and plots
-	Quantizer     string // quant registry name of Wx, Wh
-	Normalization recurrent.Normalization
-}
-
-var wordLMModels = []WordLMModel{
-	{Name: "bn-fp", Label: "BN-LSTM, full precision", Quantizer: "fp", Normalization: recurrent.PerStepBN},
-	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Quantizer: "binary", Normalization: recurrent.PerStepBN},
-	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Quantizer: "ternary", Normalization: recurrent.PerStepBN},
-	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Quantizer: "bc", Normalization: recurrent.None},
-	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Quantizer: "k2", Normalization: recurrent.PerStepBN},
-	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Quantizer: "k4", Normalization: recurrent.PerStepBN},
+// wordLMModels are the rows of the word-level PTB table (LSTM recipes).
+var wordLMModels = []Recipe{
+	{Name: "bn-fp", Label: "BN-LSTM, full precision", Cell: recurrent.LSTM, Quantizer: "fp", Normalization: recurrent.PerStepBN},
+	{Name: "bn-binary", Label: "BN binary LSTM (this paper)", Cell: recurrent.LSTM, Quantizer: "binary", Normalization: recurrent.PerStepBN},
+	{Name: "bn-ternary", Label: "BN ternary LSTM (this paper)", Cell: recurrent.LSTM, Quantizer: "ternary", Normalization: recurrent.PerStepBN},
+	{Name: "bc", Label: "BinaryConnect LSTM, no BN", Cell: recurrent.LSTM, Quantizer: "bc", Normalization: recurrent.None},
+	{Name: "bn-k2", Label: "BN LSTM, 2-bit uniform", Cell: recurrent.LSTM, Quantizer: "k2", Normalization: recurrent.PerStepBN},
+	{Name: "bn-k4", Label: "BN LSTM, 4-bit uniform", Cell: recurrent.LSTM, Quantizer: "k4", Normalization: recurrent.PerStepBN},
 }
 
 // WordLMModels lists the models of the word-level PTB notebook: full
 // precision, the paper's BN binary and BN ternary, BinaryConnect without
 // normalization (the ablation), and the 2- and 4-bit points of the
 // perplexity/memory trade-off.
-func WordLMModels() []WordLMModel { return append([]WordLMModel(nil), wordLMModels...) }
+func WordLMModels() []Recipe { return append([]Recipe(nil), wordLMModels...) }
 
 // LookupWordLMModel returns the model with the given short name.
-func LookupWordLMModel(name string) (WordLMModel, error) {
-	return lookupModel("word-LM", wordLMModels, func(m WordLMModel) string { return m.Name }, name)
-}
-
-// Precision is the storage precision of the model's quantized matrices.
-func (m WordLMModel) Precision() summary.Precision { return quantizerPrecision(m.Quantizer) }
-
-// quantizerPrecision maps a quantizer to its weight-memory precision.
-func quantizerPrecision(name string) summary.Precision {
-	q := quant.MustLookup(name)
-	switch {
-	case q.Bits >= 32:
-		return summary.Float32
-	case q.Bits == 1:
-		return summary.Binary
-	case q.Bits == 2 && q.Kind == packed.Ternary:
-		return summary.Ternary
-	default:
-		return summary.KBit(q.Bits)
-	}
+func LookupWordLMModel(name string) (Recipe, error) {
+	return lookupRecipe("word-LM", wordLMModels, name)
 }
 
 // WordLMConfig is the setting of the word-level PTB experiment.
@@ -137,20 +110,20 @@ func WordLMSettings(b budget.Budget) WordLMConfig {
 	}
 	return WordLMConfig{
 		Budget:        b,
-		Embed:         budget.Pick(b, 32, 128, 300),
-		Hidden:        budget.Pick(b, 32, 128, 300),
-		Batch:         budget.Pick(b, 8, 20, 64),
-		BPTT:          budget.Pick(b, 10, 35, 35),
-		Epochs:        budget.Pick(b, 0, 0, 80),
-		Steps:         budget.Pick[int64](b, 8, 80, 0),
+		Embed:         budget.Pick(b, 32, 128, 300, 300),
+		Hidden:        budget.Pick(b, 32, 128, 300, 300),
+		Batch:         budget.Pick(b, 8, 20, 20, 64),
+		BPTT:          budget.Pick(b, 10, 35, 35, 35),
+		Epochs:        budget.Pick(b, 0, 0, 1, 80),
+		Steps:         budget.Pick[int64](b, 8, 80, 0, 0),
 		LR:            20,
 		Factor:        4,
 		Clip:          0.25,
 		Dropout:       0.5,
-		EvalEvery:     budget.Pick[int64](b, 4, 20, 0),
-		ValidWindows:  budget.Pick(b, 2, 3, 0),
-		FinalWindows:  budget.Pick(b, 2, 6, 0),
-		PackedWindows: budget.Pick(b, 1, 1, 2),
+		EvalEvery:     budget.Pick[int64](b, 4, 20, 0, 0),
+		ValidWindows:  budget.Pick(b, 2, 3, 0, 0),
+		FinalWindows:  budget.Pick(b, 2, 6, 0, 0),
+		PackedWindows: budget.Pick(b, 1, 1, 2, 2),
 		Models:        names,
 		Seed:          1,
 	}
@@ -200,62 +173,9 @@ func (c WordLMConfig) String() string {
 		c.EvalEvery, win(c.ValidWindows), win(c.FinalWindows))
 }
 
-// LoadWordLMCorpus loads word-level PTB (datasets.LoadPTBWord). With
-// allowSample, a missing PTB is replaced by SyntheticWordCorpus (for tests on
-// a checkout without data; its Name says so).
-func LoadWordLMCorpus(allowSample bool) (*datasets.WordCorpus, error) {
-	c, err := datasets.LoadPTBWord()
-	if err == nil || !allowSample {
-		return c, err
-	}
-	return SyntheticWordCorpus(200, 40_000, 1), nil
-}
-
-// SyntheticWordCorpus is a generated stand-in for PTB: vocab words, n tokens
-// per training split (n/10 for valid and test) drawn from a fixed random
-// bigram model with a few likely successors per word, so that a recurrent
-// model has something to learn. Its Name is "synthetic".
-func SyntheticWordCorpus(vocab, n int, seed uint64) *datasets.WordCorpus {
-	x := seed*0x9E3779B97F4A7C15 + 1
-	next := func() uint64 {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		return x
-	}
-	succ := make([][4]int32, vocab)
-	for i := range succ {
-		for k := range succ[i] {
-			succ[i][k] = int32(next() % uint64(vocab))
-		}
-	}
-	gen := func(n int) []int32 {
-		out := make([]int32, n)
-		cur := int32(0)
-		for i := range out {
-			r := next() % 10
-			if r < 8 {
-				cur = succ[cur][r%4]
-			} else {
-				cur = int32(next() % uint64(vocab))
-			}
-			out[i] = cur
-		}
-		return out
-	}
-	c := &datasets.WordCorpus{Name: "synthetic", Index: map[string]int32{}}
-	for i := range vocab {
-		w := fmt.Sprintf("w%d", i)
-		c.Words = append(c.Words, w)
-		c.Index[w] = int32(i)
-	}
-	c.Train, c.Valid, c.Test = gen(n), gen(n/10), gen(n/10)
-	return c
-}
-
 // WordLMRun is one trained and evaluated model.
 type WordLMRun struct {
-	Model WordLMModel
+	Model Recipe
 	// WeightBytes is the memory of the quantized matrices Wx, Wh at the
 	// model's precision (summary.FromStore); Weights is their number.
 	WeightBytes, Weights int64
@@ -280,87 +200,6 @@ type WordLMRun struct {
 
 var wordLMModes = []recurrent.Inference{recurrent.CodeMode, recurrent.DeployMode}
 
-type wordLMJob struct {
-	cfg    WordLMConfig
-	corpus *datasets.WordCorpus
-	m      WordLMModel
-	dir    string
-	be     compute.Backend
-}
-
-func (j *wordLMJob) lm(mode recurrent.Inference) models.WordLM {
-	return models.WordLM{Vocab: j.corpus.VocabSize(), Embed: j.cfg.Embed, Hidden: j.cfg.Hidden,
-		Quantizer: j.m.Quantizer, Normalization: j.m.Normalization, Inference: mode, Dropout: j.cfg.Dropout}
-}
-
-// wordLMSettings is what must match for a checkpoint directory to resume.
-type wordLMSettings struct {
-	Corpus, Model, Quantizer, Normalization string
-	Vocab, Embed, Hidden, Batch, BPTT       int
-	Epochs                                  int
-	Steps                                   int64
-	LR, Factor, Clip, Dropout               float64
-	EvalEvery                               int64
-	ValidWindows                            int
-	Seed                                    int64
-}
-
-const wordLMSettingsFile = "wordlm.json"
-
-// checkDir writes the run's settings into a new directory, or checks that
-// an existing one was written with the same settings (resume).
-func (j *wordLMJob) checkDir() error {
-	c := j.cfg
-	want := wordLMSettings{Corpus: j.corpus.Name, Model: j.m.Name, Quantizer: j.m.Quantizer, Normalization: j.m.Normalization.String(),
-		Vocab: j.corpus.VocabSize(), Embed: c.Embed, Hidden: c.Hidden, Batch: c.Batch, BPTT: c.BPTT, Epochs: c.Epochs, Steps: c.Steps,
-		LR: c.LR, Factor: c.Factor, Clip: c.Clip, Dropout: c.Dropout, EvalEvery: c.EvalEvery, ValidWindows: c.ValidWindows, Seed: c.Seed}
-	return checkRunSettings(j.dir, wordLMSettingsFile, want)
-}
-
-// source serves the training windows: inputs [tokens, reset], labels
-// [targets, mask]; reset is 1 at the first window of an epoch. A last window
-// shorter than BPTT is left out (its padding would enter the per-step batch
-// statistics).
-func (j *wordLMJob) source() (training.Source, error) {
-	ws, err := datasets.NewWordStreams(j.corpus.Train, j.cfg.Batch, j.cfg.BPTT)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: %s training streams: %w", j.corpus.Name, err)
-	}
-	n := ws.NumBatches()
-	if (ws.StreamLen()-1)%ws.T != 0 && n > 1 {
-		n--
-	}
-	return training.SourceFunc{N: n, Fn: func(_, index int) (train.Batch, error) {
-		b, err := ws.Batch(index)
-		if err != nil {
-			return train.Batch{}, err
-		}
-		reset := float32(0)
-		if index == 0 {
-			reset = 1
-		}
-		return train.Batch{Inputs: []*tensors.Tensor{b.Inputs, tensors.FromValue(reset)},
-			Labels: []*tensors.Tensor{b.Targets, b.Mask}}, nil
-	}}, nil
-}
-
-func (j *wordLMJob) streams(split []int32) (*datasets.WordStreams, error) {
-	return datasets.NewWordStreams(split, j.cfg.Batch, j.cfg.BPTT)
-}
-
-// evaluate returns the perplexity over the first windows of split (all when 0).
-func (j *wordLMJob) evaluate(ctx context.Context, store *model.Store, mode recurrent.Inference, split []int32, windows int) (float64, error) {
-	ws, err := j.streams(split)
-	if err != nil {
-		return 0, err
-	}
-	nll, err := models.EvalWordLM(ctx, j.be, store, j.lm(mode), ws, windows)
-	if err != nil {
-		return 0, err
-	}
-	return nll.Perplexity(), nil
-}
-
 // TrainWordLM trains model m at cfg on corpus with checkpoints in dir
 // (resuming an unfinished run of the same settings), then loads the
 // best-validation checkpoint, evaluates it on the valid and test splits in
@@ -369,7 +208,7 @@ func (j *wordLMJob) evaluate(ctx context.Context, store *model.Store, mode recur
 // the first PackedWindows test windows. A divergence is not an error: the
 // last good checkpoint is evaluated and WordLMRun.Diverged says what
 // happened. Progress goes to w (nil: none).
-func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCorpus, m WordLMModel, dir string, w io.Writer) (*WordLMRun, error) {
+func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCorpus, m Recipe, dir string, w io.Writer) (*WordLMRun, error) {
 	if w == nil {
 		w = io.Discard
 	}

@@ -27,6 +27,7 @@ func TestWordLMSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	checkReport(t, res, true)
 	t.Logf("%s\n%s", corpus.Name, log.String())
 	if len(res.Runs) != len(cfg.Models) {
 		t.Fatalf("%d runs, want %d", len(res.Runs), len(cfg.Models))

@@ -180,22 +180,10 @@ func PackedWordLMNLL(e *packed.Engine, ws *datasets.WordStreams, maxWindows int)
 				if y < 0 || y >= V {
 					return tot, fmt.Errorf("models: PackedWordLMNLL: target %d outside the %d classes", y, V)
 				}
-				tot.Sum += wlmLogSumExp(row) - float64(row[y])
+				tot.Sum += packed.NLL(row, y)
 				tot.Count++
 			}
 		}
 	}
 	return tot, nil
-}
-
-func wlmLogSumExp(x []float32) float64 {
-	mx := math.Inf(-1)
-	for _, v := range x {
-		mx = math.Max(mx, float64(v))
-	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(float64(v) - mx)
-	}
-	return mx + math.Log(s)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/optim"
@@ -34,7 +35,7 @@ func ExampleWordLM() {
 		optim.SGD().LearningRate(20).ClipNorm(0.25).Done(), nil, nil)
 	for step := range 12 {
 		i := step % ws.NumBatches()
-		b, _ := ws.Batch(i)
+		b, _ := batches.Word(ws, i)
 		reset := float32(0)
 		if i == 0 {
 			reset = 1

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/rbt-project/rbt/datasets"
+	"github.com/rbt-project/rbt/datasets/batches"
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/optim"
 	"github.com/rbt-project/rbt/rbt/packed"
@@ -46,7 +47,7 @@ func trainWordLM(t *testing.T, m WordLM, ws *datasets.WordStreams, steps int, lr
 	var losses []float64
 	for s := range steps {
 		i := s % ws.NumBatches()
-		wb, err := ws.Batch(i)
+		wb, err := batches.Word(ws, i)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -441,7 +441,9 @@ func TestAdamClipGradientKeepsSecondMomentFinite(t *testing.T) {
 			return loss
 		})
 		exec.MustCall()
-		get := func(path string) []float32 { return tensors.MustCopyFlatData[float32](store.GetVariable(path).MustValue()) }
+		get := func(path string) []float32 {
+			return tensors.MustCopyFlatData[float32](store.GetVariable(path).MustValue())
+		}
 		return get("/layer/qw_w"), get("/layer/b"), get("/" + AdamScope + "/layer/qw_w_v")
 	}
 	w, _, v := run(Adam().LearningRate(0.1).Done())

@@ -99,7 +99,7 @@ func EvaluateLM(e *Engine, tokens []int, opt LMEval) (LMScore, error) {
 				return LMScore{}, err
 			}
 			for b, s := range group {
-				score.NLL += nll(logits[b*e.classes:(b+1)*e.classes], tokens[s+t+1])
+				score.NLL += NLL(logits[b*e.classes:(b+1)*e.classes], tokens[s+t+1])
 				score.Predicted++
 			}
 		}
@@ -118,9 +118,10 @@ func EvaluateBPC(e *Engine, tokens []int, window int) (float64, error) {
 	return s.BPC(), nil
 }
 
-// nll is -log softmax(logits)[target], computed in float64 with the max
-// subtracted.
-func nll(logits []float32, target int) float64 {
+// NLL is -log softmax(logits)[target] in nats, computed in float64 with the
+// maximum subtracted: the one log-softmax of the engine, the simulator and
+// the packed evaluations of rbt/models.
+func NLL[F float32 | float64](logits []F, target int) float64 {
 	mx := float64(logits[0])
 	for _, v := range logits {
 		mx = max(mx, float64(v))
@@ -172,7 +173,7 @@ func EvaluateAccuracy(e *Engine, x []float32, labels []int, steps, batch int) (f
 			return 0, err
 		}
 		for b := lo; b < hi; b++ {
-			if argmax(logits[(b-lo)*e.classes:(b-lo+1)*e.classes]) == labels[b] {
+			if Argmax(logits[(b-lo)*e.classes:(b-lo+1)*e.classes]) == labels[b] {
 				correct++
 			}
 		}
@@ -180,7 +181,9 @@ func EvaluateAccuracy(e *Engine, x []float32, labels []int, steps, batch int) (f
 	return float64(correct) / float64(len(labels)), nil
 }
 
-func argmax(v []float32) int {
+// Argmax returns the index of the largest value of v (the first on ties): the
+// predicted class or token of a row of logits.
+func Argmax(v []float32) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {
@@ -272,7 +275,7 @@ func (e *Engine) Generate(prime string, n int, temperature float64, seed int64) 
 		if err := e.Logits(s, logits); err != nil {
 			return "", err
 		}
-		next = sample(logits, probs, temperature, rng)
+		next = SampleLogits(logits, probs, temperature, rng)
 		if sb.Len() > 0 {
 			sb.WriteString(sep)
 		}
@@ -290,11 +293,13 @@ func Generate(m *Model, prime string, n int, temperature float64, seed int64) (s
 	return e.Generate(prime, n, temperature, seed)
 }
 
-func sample(logits []float32, probs []float64, temperature float64, rng *rand.Rand) int {
+// SampleLogits draws a token from softmax(logits / temperature) with rng
+// (the argmax when temperature <= 0); probs is scratch space of len(logits).
+func SampleLogits(logits []float32, probs []float64, temperature float64, rng *rand.Rand) int {
 	if temperature <= 0 {
-		return argmax(logits)
+		return Argmax(logits)
 	}
-	mx := float64(logits[argmax(logits)])
+	mx := float64(logits[Argmax(logits)])
 	var sum float64
 	for i, v := range logits {
 		probs[i] = math.Exp((float64(v) - mx) / temperature)

@@ -67,13 +67,14 @@ func newPlot(o Options) *plot.Plot {
 	p.Title.Text = o.Title
 	p.X.Label.Text = o.XLabel
 	p.Y.Label.Text = o.YLabel
+	p.X.Tick.Marker, p.Y.Tick.Marker = DistinctTicks{plot.DefaultTicks{}}, DistinctTicks{plot.DefaultTicks{}}
 	if o.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = LogTicks{}
+		p.X.Tick.Marker = DistinctTicks{LogTicks{}}
 	}
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = LogTicks{}
+		p.Y.Tick.Marker = DistinctTicks{LogTicks{}}
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
@@ -124,14 +125,21 @@ func Lines(o Options, series ...Series) ([]byte, error) {
 		}
 		p.Legend.Add(s.Name, l)
 	}
-	headroom(p, o, len(series))
+	Headroom(p, len(series))
 	return PNG(p, o)
 }
 
-// headroom extends the y axis upwards so the legend (top right) does not
-// cover the curves: one legend line is about 6% of the height.
-func headroom(p *plot.Plot, o Options, entries int) {
-	if o.LogY || entries == 0 || p.Y.Max <= p.Y.Min {
+// Headroom extends the y axis upwards so that a legend at the top (entries
+// lines) does not cover the data: one legend line is about 6% of the height.
+// On a log axis the extension is in decades.
+func Headroom(p *plot.Plot, entries int) {
+	if entries == 0 || p.Y.Max <= p.Y.Min {
+		return
+	}
+	if _, log := p.Y.Scale.(plot.LogScale); log {
+		if p.Y.Min > 0 {
+			p.Y.Max *= math.Pow(10, math.Max(math.Log10(p.Y.Max/p.Y.Min), 0.3)*0.08*float64(entries))
+		}
 		return
 	}
 	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.07 * float64(entries)
@@ -167,10 +175,17 @@ type Labeled struct {
 	Group int // color index, e.g. one per method family
 }
 
-// Scatter draws labeled points, e.g. test BPC against weight memory.
+// Scatter draws labeled points, e.g. test BPC against weight memory. Labels
+// that would overlap are moved apart vertically (LabelOffsets).
 func Scatter(o Options, pts []Labeled) ([]byte, error) {
 	p := newPlot(o)
-	for _, pt := range pts {
+	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+	for i, pt := range pts {
+		xs[i], ys[i] = pt.X, pt.Y
+	}
+	w, h := o.size()
+	offsets := LabelOffsets(xs, ys, o.LogX, o.LogY, w, h)
+	for i, pt := range pts {
 		xy, _ := xys(Series{X: []float64{pt.X}, Y: []float64{pt.Y}}, o.LogX, o.LogY)
 		if len(xy) == 0 {
 			continue
@@ -186,6 +201,7 @@ func Scatter(o Options, pts []Labeled) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		labels.Offset.Y = offsets[i]
 		p.Add(sc, labels)
 	}
 	pad(&p.X, o.LogX, 0.05, 0.25) // room on the right for the labels

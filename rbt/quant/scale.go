@@ -1,8 +1,9 @@
 package quant
 
 import (
-	"math"
 	"strings"
+
+	"github.com/rbt-project/rbt/rbt/packed"
 )
 
 // LatentPrefix starts the name of every latent (full-precision, trained)
@@ -14,8 +15,6 @@ const LatentPrefix = "qw_"
 func IsLatent(name string) bool { return strings.HasPrefix(name, LatentPrefix) }
 
 // W0 is the quantization scale of a fanIn x fanOut matrix, as in the authors'
-// code: half the Glorot-uniform bound, sqrt(6/(fanIn+fanOut))/2. For an LSTM
-// fanOut = 4n (Wx: fanIn = d, Wh: fanIn = n); for a GRU fanOut = 3n.
-func W0(fanIn, fanOut int) float64 {
-	return math.Sqrt(6/float64(fanIn+fanOut)) / 2
-}
+// code: half the Glorot-uniform bound, sqrt(6/(fanIn+fanOut))/2 (packed.W0,
+// the one formula shared with the GoMLX-free engine and simulator).
+func W0(fanIn, fanOut int) float64 { return packed.W0(fanIn, fanOut) }

@@ -6,7 +6,10 @@
 // For each notebook it runs `jupyter nbconvert --execute` with the GoNB kernel
 // under a per-cell timeout and RBT_BUDGET set, then fails if any cell failed or
 // printed an error, or if the notebook produced no figure (image/png or svg).
-// It writes under -out: the executed notebook, an HTML rendering, the figures as
+// It writes under -out: the executed notebook, an HTML rendering (opened in
+// headless Chromium with the network off: a figure that does not load or is
+// blank, or a resource fetched from outside the file, fails the notebook;
+// -check-html=false skips it), the figures as
 // files, the log of each run, and summary.md / summary.csv with every figure
 // the notebooks recorded through rbt/report (experiment, model, metric, value,
 // source). With -inplace the executed notebooks also replace the sources in
@@ -38,6 +41,8 @@ type options struct {
 	out         string
 	inplace     bool
 	html        bool
+	checkHTML   bool
+	chromium    string
 	cellTimeout time.Duration
 	kernel      string
 	jupyter     string
@@ -49,6 +54,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "results", "directory for executed notebooks, HTML, figures, logs and the summary")
 	flag.BoolVar(&o.inplace, "inplace", false, "also write each executed notebook back over its source")
 	flag.BoolVar(&o.html, "html", true, "render each executed notebook to HTML")
+	flag.BoolVar(&o.checkHTML, "check-html", true, "open each HTML report in headless Chromium, network off, and fail on a missing or blank figure or a resource from outside the file (needs -html)")
+	flag.StringVar(&o.chromium, "chromium", "", "headless browser for -check-html (default $RBT_CHROMIUM, else chromium on PATH)")
 	flag.DurationVar(&o.cellTimeout, "cell-timeout", 0, "per-cell timeout (default: 10m at smoke, 3h otherwise)")
 	flag.StringVar(&o.kernel, "kernel", "gonb-rbt", "Jupyter kernel name (installed by .ci/setup.sh)")
 	flag.StringVar(&o.jupyter, "jupyter", "", "jupyter executable (default /usr/bin/jupyter, else jupyter on PATH)")
@@ -62,10 +69,15 @@ func main() {
 		fail(err)
 	}
 	if o.cellTimeout == 0 {
-		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 72*time.Hour)
+		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 6*time.Hour, 72*time.Hour)
 	}
 	if o.jupyter, err = findJupyter(o.jupyter); err != nil {
 		fail(err)
+	}
+	if o.html && o.checkHTML {
+		if o.chromium, err = findChromium(o.chromium); err != nil {
+			fail(err)
+		}
 	}
 	paths := flag.Args()
 	if len(paths) == 0 {
@@ -237,6 +249,12 @@ wait:
 		if err := html.Run(); err != nil {
 			r.err = fmt.Errorf("HTML conversion of %s failed (%v); see %s", executed, err, logFile)
 			return r
+		}
+		if o.checkHTML {
+			if err := checkHTML(ctx, o.chromium, filepath.Join(outAbs, r.name+".html"), len(figs)); err != nil {
+				r.err = err
+				return r
+			}
 		}
 	}
 	if o.inplace {

@@ -59,7 +59,7 @@ func TestBadInput(t *testing.T) {
 		{"train-steps-not-a-number", nil, []string{"train", "-steps", "ten", "-dir", "D"}, "invalid value"},
 		{"train-negative-seed", nil, []string{"train", "-seed", "-1", "-dir", "D"}, "invalid value"},
 		{"train-no-dir", nil, []string{"train", "-budget", "smoke"}, "-dir is required"},
-		{"train-unknown-flag", nil, []string{"train", "-epochs", "3", "-dir", "D"}, "flag provided but not defined"},
+		{"train-unknown-flag", nil, []string{"train", "-epoch", "3", "-dir", "D"}, "flag provided but not defined"},
 		{"train-extra-argument", nil, []string{"train", "-dir", "D", "ptb"}, "unexpected arguments"},
 		{"train-missing-dataset", []string{"RBT_DATA=" + emptyData}, []string{"train", "-budget", "smoke", "-dir", "D"}, "fetch"},
 		{"train-bad-data-root", []string{"RBT_DATA=" + filepath.Join(emptyData, "nope")}, []string{"train", "-budget", "smoke", "-dir", "D"}, "RBT_DATA"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,110 +15,394 @@ import (
 	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/experiments"
+	"github.com/rbt-project/rbt/rbt/recurrent"
 )
 
 func init() {
-	register("train", "train and evaluate character-level LMs headless (resumable)", runTrain)
+	register("train", "train and evaluate any task of the notebooks headless (char corpora, word, smnist, qa, gru)", runTrain)
 }
 
-// runTrain: rbt train -task ptb-char -model bn-binary -budget quick -dir runs/x
+// knobs are the settings every task shares, as flags; zero leaves the
+// budget's value.
+type knobs struct {
+	models                    []string
+	hidden, length, batch     int
+	steps                     int64
+	epochs                    int
+	lr                        float64
+	seed                      uint64
+	budget                    budget.Budget
+	dir                       string
+	allowSample, skipGRUMNIST bool
+}
+
+// trainTasks are the tasks of `rbt train -task`, in notebook order, with
+// what -length means for each.
+var trainTasks = []struct{ name, notebook, length string }{
+	{experiments.TaskPTBChar, "01", "characters per window"},
+	{experiments.TaskWarAndPeace, "02", "characters per window"},
+	{experiments.TaskLinux, "03", "characters per window"},
+	{experiments.TaskText8, "04", "characters per window"},
+	{"ptb-word", "05", "BPTT steps"},
+	{"smnist", "06", "pixels per image: a square (49, 196 or 784)"},
+	{"qa", "07", "longest document kept, in tokens (real corpus)"},
+	{"gru", "08", "characters per window (the PTB-character part)"},
+}
+
+func taskNames() []string {
+	var out []string
+	for _, t := range trainTasks {
+		out = append(out, t.name)
+	}
+	return out
+}
+
+// runTrain: rbt train -task ptb-char -model bn-fp,bn-binary -budget quick -dir runs/x
 //
-// Trains the chosen models of a char-LM experiment with checkpoints under
-// -dir/<model> (re-running the same command resumes an interrupted run, or
-// finds it finished and only re-evaluates), evaluates the best-validation
-// weights in both inference modes, and writes results.md, results.json and
-// the figures (curves.png, tradeoff.png, gates.png) into -dir.
-// Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and exits
-// with status 1. A model that diverges is scored at its last good checkpoint
-// and the command exits with status 3 after writing the results. A second
-// process on the same -dir is refused (the directory's lock names the first).
+// Trains the chosen models of a task with the notebook's settings at a
+// budget, each knob overridable by a flag, with checkpoints under -dir
+// (re-running the same command resumes an interrupted run), and writes the
+// report (results.md) and its figures into -dir. Every setting, model name
+// and dataset is checked before anything is written (bad input: exit status
+// 2). Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and
+// exits with status 1. A char-LM model that diverges is scored at its last
+// good checkpoint and the command exits with status 3 after writing the
+// results. A second process on the same -dir is refused (the directory's lock
+// names the first).
 func runTrain(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	task := fs.String("task", experiments.TaskPTBChar, "corpus: "+strings.Join(experiments.CharLMTasks(), ", "))
-	modelNames := make([]string, 0)
-	for _, m := range experiments.CharLMModels() {
-		modelNames = append(modelNames, m.Name)
+	var k knobs
+	task := fs.String("task", experiments.TaskPTBChar, "task: "+strings.Join(taskNames(), ", "))
+	modelFlag := fs.String("model", "", "comma-separated models (default: the task's list); a listed name or any rbt/quant quantizer as <q> or bn-<q>")
+	budgetFlag := fs.String("budget", "", "smoke, quick, cpu or paper (default: $RBT_BUDGET, else quick)")
+	fs.StringVar(&k.dir, "dir", "", "run directory: checkpoints and results (required)")
+	fs.IntVar(&k.hidden, "hidden", 0, "hidden units of the recurrent layer (0: the budget's)")
+	fs.IntVar(&k.length, "length", 0, "sequence length; per task below (0: the budget's)")
+	fs.IntVar(&k.batch, "batch", 0, "batch size (0: the budget's)")
+	fs.Int64Var(&k.steps, "steps", 0, "training steps per model (0: the budget's)")
+	fs.IntVar(&k.epochs, "epochs", 0, "training epochs per model, for the tasks that count epochs (char, word, gru; 0: the budget's)")
+	fs.Float64Var(&k.lr, "lr", 0, "learning rate: Adam, or SGD for ptb-word; a constant schedule where the task decays it (0: the budget's)")
+	fs.Uint64Var(&k.seed, "seed", 0, "seed (0: the budget's)")
+	fs.BoolVar(&k.allowSample, "allow-sample", true, "use the labelled stand-in when a corpus is absent (never at -budget paper)")
+	fs.BoolVar(&k.skipGRUMNIST, "gru-char-only", false, "gru: train the PTB-character part only (no sequential MNIST)")
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "usage: rbt train -task T -dir D [flags]   (the notebooks' experiments, headless and resumable)")
+		fmt.Fprintln(out, "tasks (notebook; what -length means):")
+		for _, t := range trainTasks {
+			fmt.Fprintf(out, "  %-10s %s; -length: %s\n", t.name, t.notebook, t.length)
+		}
+		fmt.Fprintln(out, "models (-model; default every model of the task):")
+		fmt.Fprintf(out, "  char tasks: %s\n", names(experiments.CharLMModels()))
+		fmt.Fprintf(out, "  gru:        %s\n", names(experiments.GRUCharLMModels()))
+		fmt.Fprintf(out, "  ptb-word:   %s\n", names(experiments.WordLMModels()))
+		fmt.Fprintf(out, "  smnist:     %s\n", names(experiments.SeqMNISTModels))
+		fmt.Fprintf(out, "  qa:         %s\n", names(experiments.QAModels))
+		fmt.Fprintln(out, "  any task:   <q> or bn-<q> for a quantizer q of rbt/quant (e.g. twn, binary-det, k3)")
+		fmt.Fprintln(out, "flags:")
+		fs.PrintDefaults()
 	}
-	modelFlag := fs.String("model", "all", "comma-separated models, or all: "+strings.Join(modelNames, ", "))
-	budgetFlag := fs.String("budget", "", "smoke, quick or paper (default: $RBT_BUDGET, else quick)")
-	dir := fs.String("dir", "", "run directory: checkpoints (one subdirectory per model) and results (required)")
-	steps := fs.Int64("steps", 0, "override the number of training steps (0: the budget's)")
-	seed := fs.Uint64("seed", 0, "override the seed (0: the budget's)")
-	sample := fs.Bool("allow-sample", true, "text8: use the labelled War and Peace sample when the real file is absent (not at -budget paper)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *dir == "" {
+	if k.dir == "" {
 		return errors.New("-dir is required (the checkpoint and results directory)")
 	}
-	b, err := budget.FromEnv()
-	if *budgetFlag != "" {
-		b, err = budget.Parse(*budgetFlag)
+	var err error
+	if k.budget, err = budget.FromEnv(); *budgetFlag != "" {
+		k.budget, err = budget.Parse(*budgetFlag)
 	}
 	if err != nil {
 		return err
 	}
-	cfg, err := experiments.CharLMSettings(*task, b)
-	if err != nil {
-		return err
-	}
-	if *modelFlag != "all" {
-		cfg.Models = nil
-		for _, name := range strings.Split(*modelFlag, ",") {
-			m, err := experiments.LookupCharLMModel(strings.TrimSpace(name))
-			if err != nil {
-				return err
+	if *modelFlag != "" {
+		for _, m := range strings.Split(*modelFlag, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				k.models = append(k.models, m)
 			}
-			cfg.Models = append(cfg.Models, m.Name)
 		}
 	}
-	if *steps < 0 {
-		return fmt.Errorf("-steps %d: want >= 0 (0: the budget's)", *steps)
-	}
-	if *steps > 0 {
-		cfg.Steps = *steps
-		if cfg.TradeOffSteps > *steps {
-			cfg.TradeOffSteps = *steps
+	for name, v := range map[string]float64{"hidden": float64(k.hidden), "length": float64(k.length), "batch": float64(k.batch),
+		"steps": float64(k.steps), "epochs": float64(k.epochs), "lr": k.lr} {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("-%s %v: want >= 0 (0: the budget's)", name, v)
 		}
 	}
-	if *seed > 0 {
-		cfg.Seed = *seed
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	data, err := experiments.LoadCharLMData(*task, *sample && b != budget.Paper)
+	run, err := prepareTask(*task, k)
 	if err != nil {
-		return err
+		return err // bad input: nothing written
 	}
-	fmt.Printf("backend %s\n%s\ndata: %s\n", backend.Describe(), cfg, data.Label)
-	if data.Note != "" {
-		fmt.Printf("NOTE: %s\n", data.Note)
-	}
-	lock, err := lockRunDir(*dir)
+	lock, err := lockRunDir(k.dir)
 	if err != nil {
 		return failed(err)
 	}
 	defer lock.Unlock()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := experiments.RunCharLM(ctx, cfg, data, *dir, os.Stdout)
+	fmt.Printf("backend %s, budget %s\n", backend.Describe(), k.budget)
+	res, err := run(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return failed(fmt.Errorf("%w (checkpoint saved: run the same command again to resume)", err))
 		}
 		return failed(err)
 	}
-	if err := res.WriteFiles(*dir); err != nil {
+	c, isChar := res.(*experiments.CharLMResult)
+	if isChar {
+		if err := c.WriteFiles(k.dir); err != nil { // results.json: every run's figures and learning curve
+			return failed(err)
+		}
+	}
+	if err := writeReport(res, k.dir); err != nil {
 		return failed(err)
 	}
-	fmt.Printf("\n%s\n", res.Table().Markdown())
-	for _, line := range res.Claims() {
-		fmt.Println(line)
+	if isChar {
+		return charLMDivergences(c)
 	}
-	fmt.Printf("results in %s (results.md, results.json, curves.png, tradeoff.png, gates.png)\n", filepath.Clean(*dir))
-	return charLMDivergences(res)
+	return nil
+}
+
+// taskRun runs a prepared task.
+type taskRun func(ctx context.Context) (experiments.Result, error)
+
+func names(list []experiments.Recipe) string {
+	var out []string
+	for _, r := range list {
+		out = append(out, r.Name)
+	}
+	return strings.Join(out, ", ")
+}
+
+// set overrides *dst with v when v is not zero.
+func set[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
+}
+
+// prepareTask builds the task's settings at the budget, applies the knobs,
+// checks them and loads what the task's data loader can check up front
+// (bad input), and returns the run itself.
+func prepareTask(task string, k knobs) (taskRun, error) {
+	switch task {
+	case experiments.TaskPTBChar, experiments.TaskWarAndPeace, experiments.TaskLinux, experiments.TaskText8:
+		cfg, err := experiments.CharLMSettings(task, k.budget)
+		if err != nil {
+			return nil, err
+		}
+		if err := charKnobs(&cfg, k); err != nil {
+			return nil, err
+		}
+		data, err := experiments.LoadCharLMData(task, k.allowSample && k.budget != budget.Paper)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Printf("%s\ndata: %s\n", cfg, data.Label)
+		if data.Note != "" {
+			fmt.Printf("NOTE: %s\n", data.Note)
+		}
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.RunCharLM(ctx, cfg, data, k.dir, os.Stdout)
+		}, nil
+	case "gru":
+		cfg := experiments.GRUSettings(k.budget)
+		if err := charKnobs(&cfg.Char, k); err != nil {
+			return nil, err
+		}
+		if k.skipGRUMNIST {
+			cfg.MNIST = nil
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		corpus, err := experiments.LoadGRUCorpus(k.allowSample && k.budget != budget.Paper)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Println(cfg)
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.RunGRU(ctx, cfg, corpus, k.dir, os.Stdout)
+		}, nil
+	case "ptb-word":
+		cfg := experiments.WordLMSettings(k.budget)
+		set(&cfg.Hidden, k.hidden)
+		set(&cfg.BPTT, k.length)
+		set(&cfg.Batch, k.batch)
+		set(&cfg.Steps, k.steps)
+		set(&cfg.Epochs, k.epochs)
+		set(&cfg.LR, k.lr)
+		set(&cfg.Seed, int64(k.seed))
+		if len(k.models) > 0 {
+			cfg.Models = nil
+			for _, name := range k.models {
+				m, err := experiments.LookupWordLMModel(name)
+				if err != nil {
+					return nil, err
+				}
+				cfg.Models = append(cfg.Models, m.Name)
+			}
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		corpus, err := experiments.LoadWordLMCorpus(k.allowSample && k.budget != budget.Paper)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Println(cfg)
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.RunWordLM(ctx, cfg, corpus, k.dir, os.Stdout)
+		}, nil
+	case "smnist":
+		cfg := experiments.SeqMNISTSettings(k.budget)
+		set(&cfg.Hidden, k.hidden)
+		set(&cfg.Batch, k.batch)
+		set(&cfg.Steps, int(k.steps))
+		set(&cfg.LRStart, k.lr)
+		set(&cfg.Seed, k.seed)
+		if k.lr != 0 {
+			cfg.LRFinal = k.lr
+		}
+		if k.length != 0 {
+			side := int(math.Round(math.Sqrt(float64(k.length))))
+			if side*side != k.length || 28%side != 0 {
+				return nil, fmt.Errorf("-length %d: sequential MNIST takes a square image whose side divides 28 (16, 49, 196 or 784)", k.length)
+			}
+			cfg.Side = side
+		}
+		if k.epochs != 0 {
+			return nil, errors.New("-epochs: smnist counts steps (-steps)")
+		}
+		models, err := recipes("smnist", experiments.SeqMNISTModels, k.models)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Models = models
+		cfg.Dir = k.dir
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		fmt.Println(cfg.Describe())
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.SeqMNIST(ctx, cfg, os.Stdout)
+		}, nil
+	case "qa":
+		cfg := experiments.QASettings(k.budget)
+		set(&cfg.Hidden, k.hidden)
+		set(&cfg.Batch, k.batch)
+		set(&cfg.Steps, int(k.steps))
+		set(&cfg.MaxDocLen, k.length)
+		set(&cfg.Seed, k.seed)
+		if k.lr != 0 {
+			cfg.LRStart, cfg.LRFinal = k.lr, k.lr
+		}
+		if k.epochs != 0 {
+			return nil, errors.New("-epochs: qa counts steps (-steps)")
+		}
+		models, err := recipes("qa", experiments.QAModels, k.models)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Models = models
+		cfg.Dir = k.dir
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.QA(ctx, cfg, os.Stdout)
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown task %q (known: %s)", task, strings.Join(taskNames(), ", "))
+}
+
+// charKnobs applies the knobs to a char-LM configuration (LSTM or GRU).
+func charKnobs(cfg *experiments.CharLMConfig, k knobs) error {
+	set(&cfg.Hidden, k.hidden)
+	set(&cfg.SeqLen, k.length)
+	set(&cfg.Batch, k.batch)
+	set(&cfg.Seed, k.seed)
+	if k.steps > 0 {
+		cfg.Steps = k.steps
+		if cfg.TradeOffSteps > k.steps {
+			cfg.TradeOffSteps = k.steps
+		}
+	}
+	if k.epochs > 0 {
+		cfg.Epochs = k.epochs
+		if k.steps == 0 {
+			cfg.Steps, cfg.TradeOffSteps = 0, 0 // bounded by epochs only
+		}
+	}
+	if k.lr > 0 {
+		cfg.LR, cfg.LRFinal = k.lr, k.lr
+	}
+	if len(k.models) > 0 {
+		cfg.Models = nil
+		for _, name := range k.models {
+			m, err := experiments.LookupCharLMRecipe(cfg.Cell, name)
+			if err != nil {
+				return err
+			}
+			cfg.Models = append(cfg.Models, m.Name)
+		}
+	}
+	return cfg.Validate()
+}
+
+// recipes resolves model names against a task's list (nil names: the list).
+func recipes(kind string, list []experiments.Recipe, names []string) ([]experiments.Recipe, error) {
+	if len(names) == 0 {
+		return list, nil
+	}
+	var out []experiments.Recipe
+	for _, n := range names {
+		r, err := experiments.LookupModel(kind, list, n)
+		if err != nil {
+			return nil, err
+		}
+		if r.Cell == 0 {
+			r.Cell = recurrent.LSTM
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// writeReport writes results.md and the report's figures into dir.
+func writeReport(res experiments.Result, dir string) error {
+	rep, err := res.Report()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	md := rep.Markdown()
+	var files []string
+	for i, f := range rep.Figures {
+		name := fmt.Sprintf("figure%d", i+1)
+		var data []byte
+		switch {
+		case len(f.PNG) > 0:
+			name, data = name+".png", f.PNG
+		case f.SVG != "":
+			name, data = name+".svg", []byte(f.SVG)
+		default:
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+		md += fmt.Sprintf("\n![%s](%s)\n", f.Title, name)
+		files = append(files, name)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("\n%s\nresults in %s (results.md, %s)\n", rep.Markdown(), filepath.Clean(dir), strings.Join(files, ", "))
+	return nil
 }
