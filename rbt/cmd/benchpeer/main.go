@@ -171,7 +171,7 @@ func main() {
 		symbols[s.name] = s.symbols()
 	}
 	writeTable(os.Stdout, buildRows(names, modelList, rbt, peerRows), symbols)
-	peerNote := "PyTorch: " + *python + " " + *peer + " (1 thread)"
+	peerNote := "PyTorch: " + *python + " " + *peer + " (torch.set_num_threads(1); OpenBLAS may still use more cores: compare the CPU columns)"
 	if !havePeer {
 		peerNote = "PyTorch: not measured (" + *python + " has no torch, or " + *peer + " is missing)"
 	}
