@@ -4,7 +4,6 @@ package experiments
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/rbt-project/rbt/rbt/plots"
 	"github.com/rbt-project/rbt/rbt/report"
@@ -60,15 +59,9 @@ func (r *QAResult) Table() report.Table {
 	t := report.Table{Header: []string{"model", "data", "LSTM weights", "weight memory", "valid acc. deploy", "test acc. deploy", "test acc. code",
 		"first step (build+compile)", "step", "source"}}
 	for _, run := range r.Runs {
-		acc := func(v float64) string {
-			if math.IsNaN(v) {
-				return "diverged"
-			}
-			return fmt.Sprintf("%.2f %%", 100*v)
-		}
 		t.Rows = append(t.Rows, []string{run.Model.Label, data, summary.FormatInt(run.Weights),
 			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
-			acc(run.ValidDeploy), acc(run.TestDeploy), acc(run.TestCode),
+			accuracyCell(run.ValidDeploy), accuracyCell(run.TestDeploy), accuracyCell(run.TestCode),
 			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
 			report.Measured(string(b))})
 	}

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gomlx/gomlx/ml/train/optimizer"
@@ -171,4 +172,13 @@ func MustModels(list []Recipe, names ...string) []Recipe {
 		out = append(out, r)
 	}
 	return out
+}
+
+// accuracyCell formats an accuracy in [0, 1] as a percentage for a table,
+// "diverged" for NaN (a run scored without trained weights).
+func accuracyCell(v float64) string {
+	if math.IsNaN(v) {
+		return "diverged"
+	}
+	return fmt.Sprintf("%.2f %%", 100*v)
 }

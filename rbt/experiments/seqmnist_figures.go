@@ -152,15 +152,9 @@ func (r *SeqMNISTResult) Table() report.Table {
 		if run.Permuted {
 			order = "permuted"
 		}
-		acc := func(v float64) string {
-			if math.IsNaN(v) {
-				return "diverged"
-			}
-			return fmt.Sprintf("%.2f %%", 100*v)
-		}
 		t.Rows = append(t.Rows, []string{run.Model.Label, order, summary.FormatInt(run.Weights),
 			fmt.Sprintf("%s (fp32: %s)", formatBytes(run.WeightBytes), formatBytes(run.FP32Bytes)),
-			acc(run.TestDeploy), acc(run.TestCode),
+			accuracyCell(run.TestDeploy), accuracyCell(run.TestCode),
 			fmt.Sprintf("%.1f s", run.FirstStep.Seconds()), fmt.Sprintf("%.0f ms", float64(run.Step.Microseconds())/1000),
 			report.Measured(string(b))})
 	}
