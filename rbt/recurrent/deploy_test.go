@@ -17,14 +17,20 @@ import (
 
 // TestRunningStatsConverge runs the training graph repeatedly on a fixed
 // input with a deterministic quantizer (so every run has the same batch
-// statistics) and checks that each step's running mean and variance converge
-// to that step's batch statistics, computed by the float64 reference: after
-// 500 updates of pop = 0.95*pop + 0.05*batch the remaining gap is
-// 0.95^500 = 7e-12 of the initial one (step 0's h-side variance is exactly 0:
-// h_0 is the same for the whole batch). SharedBN's single row converges to the
-// average over steps.
+// statistics) and checks that each step's running mean and variance equal
+// that step's batch statistics, computed by the float64 reference, after 1, 3
+// and 500 updates: the first updates average the batch statistics (so one
+// update already gives them exactly), and the 0.95/0.05 EMA that follows
+// keeps them. A plain EMA from the initial 0 / 1 would be off by 0.95^k of the
+// initial gap after k updates, 95% after one (issue 16's deploy gap of short
+// runs). Step 0's h-side variance is exactly 0: h_0 is the same for the whole
+// batch. SharedBN's single row equals the average over steps.
 func TestRunningStatsConverge(t *testing.T) {
-	for _, norm := range []Normalization{PerStepBN, SharedBN} {
+	for _, tt := range []struct {
+		norm    Normalization
+		updates int
+	}{{PerStepBN, 1}, {PerStepBN, 3}, {PerStepBN, 500}, {SharedBN, 1}, {SharedBN, 500}} {
+		norm := tt.norm
 		tc := testCase{cell: LSTM, q: "binary-det", norm: norm, dtype: dtypes.Float32}
 		f := newFixture(t, tc, 7)
 		exec := model.MustNewExec(backend.Must(), f.store, func(scope *model.Scope, x *Node) *Node {
@@ -32,7 +38,7 @@ func TestRunningStatsConverge(t *testing.T) {
 			h, _ := New(scope.In("rnn"), x, tN).Quantizer(quant.MustLookup(tc.q)).Normalization(norm).Done()
 			return h
 		})
-		for range 500 {
+		for range tt.updates {
 			exec.MustCall(f.x)
 		}
 		// Batch statistics of the reference, step by step.
@@ -60,7 +66,7 @@ func TestRunningStatsConverge(t *testing.T) {
 			for s := range rows {
 				width := dims[1]
 				if e := relErr(got[s*width:(s+1)*width], w[s]); e > 1e-3 {
-					t.Errorf("%s: %s step %d: running value %v, batch statistic %v (rel err %.2g)", norm, name, s, got[s*width:(s+1)*width], w[s], e)
+					t.Errorf("%s, %d updates: %s step %d: running value %v, batch statistic %v (rel err %.2g)", norm, tt.updates, name, s, got[s*width:(s+1)*width], w[s], e)
 				}
 			}
 			if norm == PerStepBN && name == VarMeanH {

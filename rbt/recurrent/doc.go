@@ -53,10 +53,14 @@
 //
 // In training (scope.IsTraining) the layer uses the quantizer's sample and the
 // batch statistics, and updates non-trainable population statistics
-// pop = 0.95*pop + 0.05*batch, stored per step as [S, width] variables
-// (pop_mean_x, pop_var_x, pop_mean_h, ...; S = MaxSteps, default the T of the
-// first graph; SharedBN keeps a single row, updated with the average over
-// steps). Outside training:
+// pop = 0.95*pop + 0.05*batch (METHOD.md), stored per step as [S, width]
+// variables (pop_mean_x, pop_var_x, pop_mean_h, ...; S = MaxSteps, default the
+// T of the first graph; SharedBN keeps a single row, updated with the average
+// over steps). Where METHOD.md is silent, on the start: the first 19 updates
+// average the batch statistics (weight min(0.95, n/(n+1)) on the old value
+// after n updates, counted in pop_updates) instead of decaying the initial
+// 0 / 1, which a deploy-mode user of a short run would otherwise pay for.
+// Outside training:
 //
 //   - CodeMode (default) evaluates as the authors' released code: freshly
 //     sampled stochastic weights and the evaluated batch's own statistics.

@@ -120,7 +120,7 @@ const (
 	Epsilon    = 1e-5 // BN epsilon
 	GammaInit  = 0.1  // initial value of every BN gamma
 	ForgetBias = 1.0  // initial LSTM forget-gate bias
-	Momentum   = 0.95 // population statistics: pop = 0.95*pop + 0.05*batch
+	Momentum   = 0.95 // population statistics: pop = 0.95*pop + 0.05*batch (after a warm-up, bnStats.momentum)
 )
 
 // Variable names inside each layer's scope ("layer_0", "layer_1", ...).
@@ -145,6 +145,10 @@ const (
 	VarVarH  = "pop_var_h"
 	VarMeanC = "pop_mean_c"
 	VarVarC  = "pop_var_c"
+	// VarPopUpdates counts the training passes that updated the layer's
+	// population statistics (a scalar): their first updates average instead
+	// of applying the 0.95 EMA to the initial 0 / 1 (see Momentum).
+	VarPopUpdates = "pop_updates"
 
 	// ParamConfig is the scope parameter (saved in checkpoints) where the
 	// builder records its configuration, read back by ExportLayers.
