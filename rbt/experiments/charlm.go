@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,6 +121,12 @@ type CharLMConfig struct {
 	// for a GRU, GRUCharLMModels).
 	Models []string
 	Seed   uint64
+	// Seeds is how many seeds (Seed, Seed+1, ...) each of SeedModels trains
+	// (0 or 1: Seed only). The extra seeds train after every model's first
+	// seed, so an interrupted run still has a complete table; the tables give
+	// the mean and the spread over the seeds.
+	Seeds      int
+	SeedModels []string
 }
 
 // CharLMSettings returns the settings of task at budget b.
@@ -176,6 +183,9 @@ func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
 		if task == TaskText8 {
 			cfg.Steps = 3000
 		}
+		if task == TaskPTBChar {
+			cfg.Seeds, cfg.SeedModels = 3, []string{"bn-fp", "bn-binary", "bn-ternary"}
+		}
 		cfg.LR, cfg.LRFinal = 0.002, 0.002
 		return cfg, checkTask(task)
 	case budget.Paper:
@@ -219,12 +229,27 @@ func (c CharLMConfig) Validate() error {
 	if c.ValidChars < 0 || c.TestChars < 0 || c.ValidChars == 1 || c.TestChars == 1 {
 		return fmt.Errorf("experiments: char-LM config: valid/test chars %d/%d, want 0 (whole split) or >= 2", c.ValidChars, c.TestChars)
 	}
-	for _, m := range c.Models {
+	for _, m := range append(append([]string(nil), c.Models...), c.SeedModels...) {
 		if _, err := LookupCharLMRecipe(c.cell(), m); err != nil {
 			return err
 		}
 	}
+	if c.Seeds < 0 {
+		return fmt.Errorf("experiments: char-LM config: %d seeds, want >= 0", c.Seeds)
+	}
 	return nil
+}
+
+// seedsOf returns the seeds model name trains with: Seed, and Seed+1 ...
+// Seed+Seeds-1 when it is one of SeedModels.
+func (c CharLMConfig) seedsOf(name string) []uint64 {
+	seeds := []uint64{c.Seed}
+	if slices.Contains(c.SeedModels, name) {
+		for k := 1; k < c.Seeds; k++ {
+			seeds = append(seeds, c.Seed+uint64(k))
+		}
+	}
+	return seeds
 }
 
 // cell is the configured cell, LSTM when unset.
@@ -263,9 +288,13 @@ func (c CharLMConfig) String() string {
 
 // CharLMResult is a whole char-LM experiment: every model of the config.
 type CharLMResult struct {
-	Config  CharLMConfig
-	Data    *CharLMData
+	Config CharLMConfig
+	Data   *CharLMData
+	// Runs holds each model's run at the first seed; Seeded every run of
+	// each model by name, the first seed first (one run unless the model is
+	// one of Config.SeedModels).
 	Runs    []*CharLMRun
+	Seeded  map[string][]*CharLMRun
 	Elapsed time.Duration
 }
 
@@ -294,16 +323,39 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 		return nil, err
 	}
 	defer cleanup()
-	res := &CharLMResult{Config: cfg, Data: data}
+	res := &CharLMResult{Config: cfg, Data: data, Seeded: map[string][]*CharLMRun{}}
 	start := time.Now()
-	for i, name := range cfg.Models {
-		m, _ := LookupCharLMRecipe(cfg.cell(), name)
-		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s)\n", i+1, len(cfg.Models), m.Label, m.Quantizer, m.Normalization)
-		run, err := TrainCharLM(ctx, cfg, data, m, filepath.Join(dir, m.Name), w)
+	// Every model's first seed, then the extra seeds: the first pass alone is a whole table.
+	type job struct {
+		m    Recipe
+		seed uint64
+		dir  string
+	}
+	var jobs []job
+	for pass := 0; pass < max(cfg.Seeds, 1); pass++ {
+		for _, name := range cfg.Models {
+			m, _ := LookupCharLMRecipe(cfg.cell(), name)
+			if seeds := cfg.seedsOf(name); pass < len(seeds) {
+				sub := m.Name
+				if pass > 0 {
+					sub = fmt.Sprintf("%s-seed%d", m.Name, seeds[pass])
+				}
+				jobs = append(jobs, job{m, seeds[pass], filepath.Join(dir, sub)})
+			}
+		}
+	}
+	for i, jb := range jobs {
+		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s), seed %d\n", i+1, len(jobs), jb.m.Label, jb.m.Quantizer, jb.m.Normalization, jb.seed)
+		c := cfg
+		c.Seed = jb.seed
+		run, err := TrainCharLM(ctx, c, data, jb.m, jb.dir, w)
 		if err != nil {
 			return nil, err
 		}
-		res.Runs = append(res.Runs, run)
+		if len(res.Seeded[jb.m.Name]) == 0 {
+			res.Runs = append(res.Runs, run)
+		}
+		res.Seeded[jb.m.Name] = append(res.Seeded[jb.m.Name], run)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil

@@ -28,6 +28,7 @@ import (
 // CharLMRun is one trained and evaluated model.
 type CharLMRun struct {
 	Model Recipe
+	Seed  uint64 // the seed of its initial weights and window order
 	// WeightBytes is the memory of the quantized matrices Wx, Wh at the model's
 	// precision (summary.FromStore); Weights is their number.
 	WeightBytes, Weights int64
@@ -197,7 +198,7 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Reci
 	if err != nil {
 		return nil, err
 	}
-	run := &CharLMRun{Model: m}
+	run := &CharLMRun{Model: m, Seed: cfg.Seed}
 	div, err := loop.RunUntilDiverged(ctx)
 	if err != nil {
 		return nil, err
