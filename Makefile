@@ -16,8 +16,10 @@ setup:
 # summary.{md,csv} under results/. At the quick budget (the one committed) it also refreshes
 # the notebooks in place; other budgets leave the committed outputs alone.
 INPLACE = $(if $(filter quick,$(RBT_BUDGET)),-inplace,)
+# Every notebook's headline rows (at quick and cpu) go to the reviewer's table notebooks/RESULTS.md
+# and RESULTS.csv, replacing that notebook's rows of the same budget.
 reproduce:
-	$(GO) run ./rbt/cmd/nbrun -budget $(RBT_BUDGET) -out results $(INPLACE) $(NOTEBOOKS)
+	$(GO) run ./rbt/cmd/nbrun -budget $(RBT_BUDGET) -out results/$(RBT_BUDGET) $(INPLACE) -review notebooks/RESULTS.md $(NOTEBOOKS)
 
 test: vet gotest notebooks-smoke
 

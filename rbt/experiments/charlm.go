@@ -113,6 +113,9 @@ type CharLMConfig struct {
 	// EvalAtEpochEnd); the test score is taken at the best validation.
 	EvalEvery      int64
 	EvalAtEpochEnd bool
+	// LogEvery adds a training-loss point to the learning curve every that
+	// many steps (0: at validations only).
+	LogEvery int64
 	// ValidChars and TestChars evaluate the first that many characters of the
 	// valid and test splits (0: every character of the split). Validation
 	// during training (learning curves, model selection) uses the valid prefix.

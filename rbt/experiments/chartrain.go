@@ -5,9 +5,13 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -153,7 +157,7 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
 		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
-		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery,
+		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery, LogEvery: j.cfg.LogEvery,
 		Progress: progress, ProgressEvery: every, OnStep: onStep,
 	})
 	if err != nil {
@@ -231,23 +235,28 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Reci
 		return nil, fmt.Errorf("experiments: %s: no checkpoint to evaluate in %s", m.Name, dir)
 	}
 	run.BestStep = bestStep
-	start := time.Now()
-	run.Valid, run.Test = map[string]float64{}, map[string]float64{}
-	for _, mode := range charLMModes {
-		for _, split := range []struct {
-			name  string
-			data  []uint8
-			chars int
-			out   map[string]float64
-		}{{"valid", data.Corpus.Valid, cfg.ValidChars, run.Valid}, {"test", data.Corpus.Test, cfg.TestChars, run.Test}} {
-			tot, err := j.evaluate(ctx, store, mode, split.data, split.chars)
-			if err != nil {
-				return nil, fmt.Errorf("experiments: %s: %s %s evaluation: %w", m.Name, split.name, mode, err)
+	if !run.loadEval(dir, cfg) {
+		start := time.Now()
+		run.Valid, run.Test = map[string]float64{}, map[string]float64{}
+		for _, mode := range charLMModes {
+			for _, split := range []struct {
+				name  string
+				data  []uint8
+				chars int
+				out   map[string]float64
+			}{{"valid", data.Corpus.Valid, cfg.ValidChars, run.Valid}, {"test", data.Corpus.Test, cfg.TestChars, run.Test}} {
+				tot, err := j.evaluate(ctx, store, mode, split.data, split.chars)
+				if err != nil {
+					return nil, fmt.Errorf("experiments: %s: %s %s evaluation: %w", m.Name, split.name, mode, err)
+				}
+				split.out[mode.String()] = tot.Mean()
 			}
-			split.out[mode.String()] = tot.Mean()
+		}
+		run.EvalSeconds = time.Since(start).Seconds()
+		if err := run.saveEval(dir, cfg); err != nil {
+			return nil, err
 		}
 	}
-	run.EvalSeconds = time.Since(start).Seconds()
 	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
 	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
 	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, runeStrings(data.Corpus.Symbols))
@@ -261,6 +270,63 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Reci
 		m.Name, run.BestStep, run.Steps, run.Valid["code"], run.Valid["deploy"], run.Test["code"], run.Test["deploy"],
 		run.PackedBPC, run.DeployBPC, run.TrainSeconds, run.EvalSeconds)
 	return run, nil
+}
+
+// evalFile caches a finished run's final scores, so that showing a finished
+// run again (a notebook re-executed, a report rewritten) does not score it
+// again. It is keyed by everything the scores depend on; evalVersion changes
+// whenever the evaluation code does.
+const (
+	evalFile    = "eval.json"
+	evalVersion = 1
+)
+
+type evalCache struct {
+	Version               int
+	BestStep, Steps       int64
+	ValidChars, TestChars int
+	SeqLen, Batch         int
+	Valid, Test           map[string]float64
+	EvalSeconds           float64
+}
+
+func (run *CharLMRun) evalKey(cfg CharLMConfig) evalCache {
+	return evalCache{Version: evalVersion, BestStep: run.BestStep, Steps: run.Steps, ValidChars: cfg.ValidChars, TestChars: cfg.TestChars,
+		SeqLen: cfg.SeqLen, Batch: cfg.Batch}
+}
+
+// loadEval fills Valid, Test and EvalSeconds from dir's cache when it holds
+// this run's scores.
+func (run *CharLMRun) loadEval(dir string, cfg CharLMConfig) bool {
+	data, err := os.ReadFile(filepath.Join(dir, evalFile))
+	if err != nil {
+		return false
+	}
+	var c evalCache
+	if json.Unmarshal(data, &c) != nil || len(c.Valid) != len(charLMModes) || len(c.Test) != len(charLMModes) {
+		return false
+	}
+	want := run.evalKey(cfg)
+	want.Valid, want.Test, want.EvalSeconds = c.Valid, c.Test, c.EvalSeconds
+	if !reflect.DeepEqual(c, want) {
+		return false
+	}
+	run.Valid, run.Test, run.EvalSeconds = c.Valid, c.Test, c.EvalSeconds
+	return true
+}
+
+func (run *CharLMRun) saveEval(dir string, cfg CharLMConfig) error {
+	c := run.evalKey(cfg)
+	c.Valid, c.Test, c.EvalSeconds = run.Valid, run.Test, run.EvalSeconds
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil // a non-finite score (a diverged run) is not cached: it is cheap to score again
+	}
+	tmp := filepath.Join(dir, evalFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, evalFile))
 }
 
 // packedCheck runs the exported model on the packed engine over the first

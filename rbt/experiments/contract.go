@@ -107,6 +107,15 @@ func (r *Report) Markdown() string {
 	return b.String()
 }
 
+// rows concatenates a report's row sets.
+func rows(sets ...[]report.Result) []report.Result {
+	var out []report.Result
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
+
 // figures draws each named figure, stopping at the first error.
 func figures(named ...namedFigure) ([]Figure, error) {
 	var out []Figure
@@ -136,7 +145,7 @@ func (r *CharLMResult) Report() (*Report, error) {
 	}
 	rep := &Report{Title: "Character-level LM: " + r.Data.Label, Settings: r.Config.String(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), charLMComparisons(r))},
-		Verdicts: r.Claims(), Figures: figs, Rows: append(r.Results(), comparisonRows(r.Experiment(), charLMComparisons(r))...)}
+		Verdicts: r.Claims(), Figures: figs, Rows: rows(r.Results(), comparisonRows(r.Experiment(), charLMComparisons(r)), r.Headlines())}
 	if r.Run("bn-binary") != nil {
 		lines, err := r.Samples("bn-binary", 3, 200, 0.8)
 		if err != nil {
@@ -166,7 +175,7 @@ func (r *GRUResult) Report() (*Report, error) {
 	}
 	return &Report{Title: "GRU study", Settings: r.Config.String(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), gruComparisons(r))},
-		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
+		Verdicts: r.Verdict(), Figures: figs, Rows: rows(r.Results(), r.Headlines())}, nil
 }
 
 // Report implements Result.
@@ -177,7 +186,7 @@ func (r *WordLMResult) Report() (*Report, error) {
 	}
 	return &Report{Title: "Word-level PTB", Settings: r.Config.String(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), wordLMComparisons(r))},
-		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}, nil
+		Verdicts: r.Verdict(), Figures: figs, Rows: rows(r.Results(), r.Headlines())}, nil
 }
 
 // Report implements Result.
@@ -197,7 +206,7 @@ func (r *SeqMNISTResult) Report() (*Report, error) {
 	}
 	return &Report{Title: "Sequential MNIST", Settings: r.Config.Describe(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), seqMNISTComparisons(r))},
-		Verdicts: r.Verdict(), Figures: figs, Rows: append(r.Results(), comparisonRows("sequential MNIST 28x28", seqMNISTComparisons(r))...)}, nil
+		Verdicts: r.Verdict(), Figures: figs, Rows: rows(r.Results(), comparisonRows("sequential MNIST 28x28", seqMNISTComparisons(r)), r.Headlines())}, nil
 }
 
 // Report implements Result.
@@ -208,7 +217,7 @@ func (r *QAResult) Report() (*Report, error) {
 	}
 	rep := &Report{Title: "Question answering (Attentive Reader)", Settings: r.Describe(),
 		Tables:   []NamedTable{{"Results", r.Table()}, comparisonTable(string(r.Config.Budget), qaComparisons(r))},
-		Verdicts: r.Verdict(), Figures: figs, Rows: r.Results()}
+		Verdicts: r.Verdict(), Figures: figs, Rows: rows(r.Results(), r.Headlines())}
 	if r.Synthetic {
 		rep.Notes = append(rep.Notes, "the CNN corpus was not used ("+r.Missing+"): the models read the generated stand-in")
 	}
@@ -228,10 +237,11 @@ func (r *QuickstartResult) Report() (*Report, error) {
 		Verdicts: []string{fmt.Sprintf("trained on %s in %s: training loss %.3f -> %.3f bits/char (uniform guess over %d symbols: %.3f)",
 			r.Corpus, r.Elapsed.Round(1e7), first, last, r.Symbols, log2(r.Symbols))},
 		Figures: figs,
-		Rows: []report.Result{
+		Rows: rows([]report.Result{
 			{Experiment: "quickstart", Model: model, Metric: "train loss, first step (bits/char)", Value: first, Source: src},
 			{Experiment: "quickstart", Model: model, Metric: "train loss, last step (bits/char)", Value: last, Source: src},
-		}}, nil
+			{Experiment: "quickstart", Model: model, Metric: "test BPC (deploy)", Value: r.Run.Test["deploy"], Source: src},
+		}, r.Headlines())}, nil
 }
 
 // Report implements Result.
@@ -244,12 +254,12 @@ func (r *PackedResult) Report() (*Report, error) {
 	return &Report{Title: "Packed inference", Settings: r.Config.String(),
 		Tables: []NamedTable{{"Memory and accuracy: the same weights, packed", models}, {"One LSTM step, batch 1, on this CPU", speed},
 			comparisonTable(string(r.Config.budget()), packedComparisons(r))},
-		Figures: figs, Rows: r.Results()}, nil
+		Figures: figs, Rows: rows(r.Results(), r.Headlines())}, nil
 }
 
 // Report implements Result.
 func (r *HardwareResult) Report() (*Report, error) {
-	rep := &Report{Title: "Hardware (hwsim)", Settings: r.Config.String(), Rows: r.Results()}
+	rep := &Report{Title: "Hardware (hwsim)", Settings: r.Config.String(), Rows: rows(r.Results(), r.Headlines())}
 	titles, tables := r.Tables()
 	for i, t := range tables {
 		rep.Tables = append(rep.Tables, NamedTable{titles[i], t})

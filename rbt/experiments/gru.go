@@ -84,7 +84,8 @@ type GRUResult struct {
 	Config  GRUConfig
 	Corpus  string // the character corpus
 	Char    []*CharLMRun
-	MNIST   *SeqMNISTResult // nil when skipped
+	Seeded  map[string][]*CharLMRun // every seed's run of each char model (CharLMResult.Seeded)
+	MNIST   *SeqMNISTResult         // nil when skipped
 	Elapsed time.Duration
 }
 
@@ -143,7 +144,7 @@ func RunGRU(ctx context.Context, cfg GRUConfig, corpus *datasets.CharCorpus, dir
 	if err != nil {
 		return nil, err
 	}
-	res.Char = chars.Runs
+	res.Char, res.Seeded = chars.Runs, chars.Seeded
 	if cfg.MNIST != nil {
 		mn := *cfg.MNIST
 		mn.Dir = filepath.Join(dir, "mnist")

@@ -8,9 +8,7 @@ import (
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/hwsim"
 	"github.com/rbt-project/rbt/hwsim/hwplot"
-	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/report"
 )
@@ -54,24 +52,17 @@ func Hardware(ctx context.Context, cfg HardwareConfig, w io.Writer) (*HardwareRe
 	if err != nil {
 		return nil, fmt.Errorf("the hardware study's accuracy part needs PTB characters: %w", err)
 	}
-	text := idText{"PTB characters (train split)", corpus.Train, runeStrings(corpus.Symbols)}
-	b, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
+	data := &CharLMData{Corpus: corpus, Label: "PTB characters"}
 	var trained []*packed.Model
 	for _, q := range cfg.Quantizers {
 		tc := cfg.Train
 		tc.Quantizer = q
 		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d (%d steps)\n", q, tc.Hidden, tc.Steps)
-		run, err := trainSmallCharLM(ctx, tc, text, w)
+		run, err := tc.train(ctx, data, RunsDir("hardware", tc.Budget), 4*tc.Batch*tc.SeqLen+1, w)
 		if err != nil {
 			return nil, err
 		}
-		m, err := models.ExportCharLM(b, run.store, "/", text.symbols)
-		if err != nil {
-			return nil, err
-		}
+		m := run.Packed
 		m.Task = fmt.Sprintf("BN-%s 1x%d", q, tc.Hidden)
 		trained = append(trained, m)
 	}

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/rbt-project/rbt/datasets"
-	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/packed"
 	"github.com/rbt-project/rbt/rbt/plots"
-	"github.com/rbt-project/rbt/rbt/recurrent"
 	"github.com/rbt-project/rbt/rbt/report"
 )
 
@@ -57,7 +54,8 @@ type PackedModelResult struct {
 	BPCEngine   float64 // packed file, accumulate-only kernels
 	BPCFloatRef float64 // packed file, float32 multiply-add reference
 	Sample      string
-	Loss        []float64
+	Loss        []float64 // training loss per step, bits per character
+	Epochs      float64   // passes over the training split
 }
 
 // SpeedRow is one measured inference path.
@@ -88,7 +86,7 @@ func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, 
 	if err != nil {
 		return nil, fmt.Errorf("packed inference needs PTB characters: %w", err)
 	}
-	text := idText{"PTB characters (train split)", corpus.Train, runeStrings(corpus.Symbols)}
+	data := &CharLMData{Corpus: corpus, Label: "PTB characters"}
 	if cfg.Dir == "" {
 		if cfg.Dir, err = os.MkdirTemp("", "rbt-packed-"); err != nil {
 			return nil, err
@@ -99,12 +97,12 @@ func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, 
 	for _, q := range cfg.Quantizers {
 		tc := cfg.Train
 		tc.Quantizer = q
-		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d on %s (%d steps)\n", q, tc.Hidden, text.name, tc.Steps)
-		run, err := trainSmallCharLM(ctx, tc, text, w)
+		fmt.Fprintf(w, "== training BN-%s LSTM 1x%d on %s (%d steps)\n", q, tc.Hidden, data.Label, tc.Steps)
+		run, err := tc.train(ctx, data, RunsDir("packed", tc.Budget), len(test), w)
 		if err != nil {
 			return nil, err
 		}
-		m, err := packedResult(ctx, run, tc, text.symbols, test, cfg, w)
+		m, err := packedResult(run, tc, test, cfg, w)
 		if err != nil {
 			return nil, err
 		}
@@ -123,18 +121,15 @@ func Packed(ctx context.Context, cfg PackedConfig, w io.Writer) (*PackedResult, 
 	return res, nil
 }
 
-func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, symbols []string, test []uint8, cfg PackedConfig, w io.Writer) (*PackedModelResult, error) {
-	b, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
-	pm, err := models.ExportCharLM(b, run.store, "/", symbols)
-	if err != nil {
-		return nil, err
-	}
+// packedResult writes run's deploy form (exported by TrainCharLM) to a
+// packed file, reads it back as a user would, and scores it on test with the
+// accumulate-only kernels and the float32 reference, beside the GoMLX deploy
+// mode's score of the same characters (run.Test, TestChars = len(test)).
+func packedResult(run *CharLMRun, tc QuickstartConfig, test []uint8, cfg PackedConfig, w io.Writer) (*PackedModelResult, error) {
+	pm := run.Packed
 	pm.Task = "charlm"
 	pm.Meta["dataset"] = "ptb-char"
-	pm.Meta["train_steps"] = fmt.Sprint(tc.Steps)
+	pm.Meta["train_steps"] = fmt.Sprint(run.Steps)
 	pm.Meta["hidden"] = fmt.Sprint(tc.Hidden)
 	file := filepath.Join(cfg.Dir, fmt.Sprintf("ptb-char-%s-%d.rbtm", tc.Quantizer, tc.Hidden))
 	if err := packed.WriteFile(file, pm); err != nil {
@@ -145,15 +140,11 @@ func packedResult(ctx context.Context, run *smallCharRun, tc QuickstartConfig, s
 	if err != nil {
 		return nil, err
 	}
-	r := &PackedModelResult{Quantizer: tc.Quantizer, File: file, Memory: loaded.Memory(), Loss: run.loss}
-
-	deploy := run.lm
-	deploy.Inference = recurrent.DeployMode
-	totals, err := charBits(ctx, b, run.store, deploy, test, tc.SeqLen, 16)
-	if err != nil {
-		return nil, err
+	r := &PackedModelResult{Quantizer: tc.Quantizer, File: file, Memory: loaded.Memory(), Epochs: lastEpoch(run.History),
+		BPCGoMLX: run.Test["deploy"]}
+	for _, p := range run.History.Points {
+		r.Loss = append(r.Loss, p.TrainLoss/math.Ln2)
 	}
-	r.BPCGoMLX = totals.Mean()
 	tokens := make([]int, len(test))
 	for i, t := range test {
 		tokens[i] = int(t)

@@ -8,18 +8,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
-
 	"github.com/rbt-project/rbt/datasets"
-	"github.com/rbt-project/rbt/rbt/backend"
 	"github.com/rbt-project/rbt/rbt/budget"
-	"github.com/rbt-project/rbt/rbt/models"
-	"github.com/rbt-project/rbt/rbt/optim"
 	"github.com/rbt-project/rbt/rbt/plots"
+	"github.com/rbt-project/rbt/rbt/recurrent"
 )
 
 // QuickstartConfig is the tiny character-level language model of the
@@ -54,8 +49,12 @@ type QuickstartResult struct {
 	Corpus  string    // what the model read
 	Symbols int       // vocabulary size
 	Loss    []float64 // training loss per step, bits per character
+	Run     *CharLMRun
 	Elapsed time.Duration
 }
+
+// Epochs is the number of passes over the training text.
+func (r *QuickstartResult) Epochs() float64 { return lastEpoch(r.Run.History) }
 
 // String is the settings line.
 func (c QuickstartConfig) String() string {
@@ -66,84 +65,55 @@ func (c QuickstartConfig) String() string {
 // log2 is the bits of a uniform guess over n symbols.
 func log2(n int) float64 { return math.Log2(float64(n)) }
 
-// Quickstart trains the tiny BN-binary LSTM on PTB characters (the training
-// split, from the data root of package datasets) and returns the loss of every
-// step in bits per character. Without the PTB files it trains on the text of
-// the repository's README.md instead, and says so in Corpus. Progress lines go
-// to w (nil: none).
+// Quickstart trains the tiny BN-binary LSTM on PTB characters (from the data
+// root of package datasets) with the char-LM trainer (TrainCharLM), and
+// returns the loss of every step in bits per character. Without the PTB
+// files it trains on the text of the repository's README.md instead (split
+// 90/5/5), and says so in Corpus. Progress goes to w (nil: none).
 func Quickstart(ctx context.Context, cfg QuickstartConfig, w io.Writer) (*QuickstartResult, error) {
-	text, err := quickstartText()
+	data, err := quickstartData()
 	if err != nil {
 		return nil, err
 	}
-	run, err := trainSmallCharLM(ctx, cfg, text, w)
-	if err != nil {
-		return nil, err
-	}
-	return &QuickstartResult{Config: cfg, Corpus: text.name, Symbols: len(text.symbols), Loss: run.loss, Elapsed: run.elapsed}, nil
-}
-
-// smallCharRun is a character LM trained for a fixed number of steps, with no
-// validation: the quickstart and the packed-inference experiment use it.
-type smallCharRun struct {
-	store   *model.Store
-	lm      models.CharLM
-	loss    []float64 // bits per character, per step
-	elapsed time.Duration
-}
-
-// trainSmallCharLM trains models.CharLM on text.ids with random windows
-// (datasets.CharWindows) and the released code's Adam (step clipping for
-// binary weights), printing progress to w.
-func trainSmallCharLM(ctx context.Context, cfg QuickstartConfig, text idText, w io.Writer) (*smallCharRun, error) {
-	if w == nil {
-		w = io.Discard
-	}
-	windows, err := datasets.NewCharWindows(text.ids, cfg.SeqLen, cfg.Batch, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	b, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
-	lm := models.CharLM{Vocab: len(text.symbols), Hidden: cfg.Hidden, Quantizer: cfg.Quantizer}
-	if err := lm.Validate(); err != nil {
-		return nil, err
-	}
-	store := model.NewStore()
-	store.SetRNGStateFromSeed(int64(cfg.Seed))
-	opt := optim.Adam().LearningRate(cfg.LearningRate).ClipLatent(cfg.Quantizer == "binary").Done()
-	trainer := train.NewTrainer(b, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
-
-	run := &smallCharRun{store: store, lm: lm}
 	start := time.Now()
-	src := charWindowSource(windows, cfg.Batch, cfg.SeqLen)
-	for step := 0; step < cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		batch, err := src.Batch(step/src.N, step%src.N)
-		if err != nil {
-			return nil, err
-		}
-		metrics, err := trainer.TrainStep(batch)
-		if err != nil {
-			return nil, fmt.Errorf("training %s: step %d: %w", lm.Quantizer, step, err)
-		}
-		bpc := float64(tensors.ToScalar[float32](metrics[0])) / math.Ln2
-		if math.IsNaN(bpc) || math.IsInf(bpc, 0) {
-			return nil, fmt.Errorf("training %s: loss is %v at step %d: training diverged", lm.Quantizer, bpc, step)
-		}
-		run.loss = append(run.loss, bpc)
-		if step == 0 || (step+1)%max(1, cfg.Steps/20) == 0 || step == cfg.Steps-1 {
-			elapsed := time.Since(start).Seconds()
-			fmt.Fprintf(w, "step %4d/%d  loss %.3f bits/char  %6.0f chars/s\n", step+1, cfg.Steps, bpc,
-				float64((step+1)*cfg.Batch*cfg.SeqLen)/elapsed)
-		}
+	run, err := cfg.train(ctx, data, RunsDir("quickstart", cfg.Budget), 10*cfg.SeqLen*cfg.Batch+1, w)
+	if err != nil {
+		return nil, err
 	}
-	run.elapsed = time.Since(start)
-	return run, nil
+	res := &QuickstartResult{Config: cfg, Corpus: data.Label, Symbols: data.Corpus.NumSymbols(), Run: run, Elapsed: time.Since(start)}
+	for _, p := range run.History.Points {
+		res.Loss = append(res.Loss, p.TrainLoss/math.Ln2)
+	}
+	return res, nil
+}
+
+// charLM is the char-LM trainer's setting of these small models (notebooks
+// 00, 09 and 10): one validation at the end on a short valid prefix, a test
+// score on the first testChars test characters, a training-loss point at
+// every step.
+func (c QuickstartConfig) charLM(testChars int) CharLMConfig {
+	return CharLMConfig{Task: TaskPTBChar, Budget: c.Budget, Cell: recurrent.LSTM, Hidden: c.Hidden, SeqLen: c.SeqLen, Batch: c.Batch,
+		Steps: int64(c.Steps), LR: c.LearningRate, LRFinal: c.LearningRate, EvalEvery: int64(c.Steps),
+		ValidChars: 4*c.Batch*c.SeqLen + 1, TestChars: testChars, Seed: c.Seed, LogEvery: 1}
+}
+
+// train trains the BN model of c.Quantizer on data with TrainCharLM, in a
+// sub-directory of dir named after the model ("": a temporary directory).
+func (c QuickstartConfig) train(ctx context.Context, data *CharLMData, dir string, testChars int, w io.Writer) (*CharLMRun, error) {
+	name := "bn-" + c.Quantizer
+	if c.Quantizer == "fp" {
+		name = "bn-fp"
+	}
+	m, err := LookupCharLMModel(name)
+	if err != nil {
+		return nil, err
+	}
+	dir, cleanup, err := runDir(dir, "rbt-small-charlm-")
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	return TrainCharLM(ctx, c.charLM(testChars), data, m, filepath.Join(dir, fmt.Sprintf("%s-h%d-s%d", m.Name, c.Hidden, c.Steps)), w)
 }
 
 // LossFigure plots the loss per step, with the unigram entropy of nothing
@@ -162,36 +132,32 @@ func (r *QuickstartResult) LossFigure() ([]byte, error) {
 	)
 }
 
-// idText is a text as symbol ids, with its symbol table.
-type idText struct {
-	name    string
-	ids     []uint8
-	symbols []string
-}
-
-func quickstartText() (idText, error) {
+// quickstartData is PTB characters or, without them, README.md as text
+// (90/5/5 split), labelled.
+func quickstartData() (*CharLMData, error) {
 	if c, err := datasets.LoadPTBChar(); err == nil {
-		return idText{"PTB characters (train split)", c.Train, runeStrings(c.Symbols)}, nil
+		return &CharLMData{Corpus: c, Label: "PTB characters"}, nil
 	}
 	// Fallback: real English text that every checkout has.
 	root, ok := datasets.RepoRoot()
 	if !ok {
-		return idText{}, errors.New("quickstart: PTB characters not found and no README.md fallback: no go.mod above the working directory")
+		return nil, errors.New("quickstart: PTB characters not found and no README.md fallback: no go.mod above the working directory")
 	}
 	data, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
-		return idText{}, fmt.Errorf("quickstart: PTB characters not found (%s ptb-char) and %w", datasets.FetchCommand, err)
+		return nil, fmt.Errorf("quickstart: PTB characters not found (%s ptb-char) and %w", datasets.FetchCommand, err)
 	}
-	index := map[byte]uint8{}
-	text := idText{name: "README.md (PTB characters not found)", ids: make([]uint8, len(data))}
-	for i, ch := range data {
-		id, ok := index[ch]
-		if !ok {
-			id = uint8(len(index))
-			index[ch] = id
-			text.symbols = append(text.symbols, string(rune(ch)))
-		}
-		text.ids[i] = id
+	text := []rune(string(data))
+	symbols := slices.Compact(slices.Sorted(slices.Values(text)))
+	if len(symbols) > 256 {
+		return nil, fmt.Errorf("quickstart: README.md has %d distinct characters, more than 256", len(symbols))
 	}
-	return text, nil
+	ids := make([]uint8, len(text))
+	for i, ch := range text {
+		id, _ := slices.BinarySearch(symbols, ch)
+		ids[i] = uint8(id)
+	}
+	a, b := len(ids)*90/100, len(ids)*95/100
+	c := &datasets.CharCorpus{Name: "README.md", Symbols: symbols, Train: ids[:a], Valid: ids[a:b], Test: ids[b:]}
+	return &CharLMData{Corpus: c, Label: "README.md (PTB characters not found)", Note: "PTB characters not found: the model read this repository's README.md"}, nil
 }

@@ -27,6 +27,21 @@ type Result struct {
 	Metric     string  `json:"metric"`     // e.g. "test BPC (deploy)"
 	Value      float64 `json:"value"`
 	Source     string  `json:"source"` // "measured here (budget quick)" or a citation
+
+	// The fields of a headline row (Headline true): one model's main figure,
+	// the row of the reviewer's table notebooks/RESULTS.md (see Headline).
+	Headline bool    `json:"headline,omitempty"`
+	Seeds    int     `json:"seeds,omitempty"`  // runs averaged into Value (0 or 1: one)
+	Spread   float64 `json:"spread,omitempty"` // max - min of the seeds' values
+	Epochs   float64 `json:"epochs,omitempty"` // passes over the training split
+	// Published is the paper's or a public figure for the same model
+	// ("" when none is known) and PublishedSource its citation.
+	Published       string `json:"published,omitempty"`
+	PublishedSource string `json:"published_source,omitempty"`
+	// Claim is the target the figure is checked against and Verdict the
+	// outcome ("met", or by how much it is missed); "" when there is none.
+	Claim   string `json:"claim,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // Measured returns the Source of a figure measured in this run at budget b.

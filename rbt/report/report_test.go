@@ -11,9 +11,9 @@ func TestRecordRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.jsonl")
 	t.Setenv(ResultsFileEnv, path)
 	in := []Result{
-		{"PTB char", "BN binary", "test BPC", 1.4321, Measured("smoke")},
-		{"PTB char", "BinaryConnect", "test BPC", math.NaN(), Measured("smoke")},
-		{"text8", "BN-LSTM 2000", "test BPC", 1.36, "Cooijmans et al. 2017"},
+		{Experiment: "PTB char", Model: "BN binary", Metric: "test BPC", Value: 1.4321, Source: Measured("smoke")},
+		{Experiment: "PTB char", Model: "BinaryConnect", Metric: "test BPC", Value: math.NaN(), Source: Measured("smoke")},
+		{Experiment: "text8", Model: "BN-LSTM 2000", Metric: "test BPC", Value: 1.36, Source: "Cooijmans et al. 2017"},
 	}
 	if err := Record(in[:2]...); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestRecordWithoutFileIsNoop(t *testing.T) {
 }
 
 func TestTables(t *testing.T) {
-	tab := ResultsTable([]Result{{"e", "m|x", "BPC", 1.23456, "s"}, {"e", "m", "weights", 4200000, "s"}})
+	tab := ResultsTable([]Result{{Experiment: "e", Model: "m|x", Metric: "BPC", Value: 1.23456, Source: "s"}, {Experiment: "e", Model: "m", Metric: "weights", Value: 4200000, Source: "s"}})
 	md := tab.Markdown()
 	for _, want := range []string{"| experiment | model |", `m\|x`, "1.235", "4200000"} {
 		if !strings.Contains(md, want) {

@@ -46,6 +46,8 @@ type options struct {
 	cellTimeout time.Duration
 	kernel      string
 	jupyter     string
+	review      string // notebooks/RESULTS.md to update with the headline rows ("" = none)
+	commit      string // the commit the notebooks run at, for the review table
 }
 
 func main() {
@@ -59,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.cellTimeout, "cell-timeout", 0, "per-cell timeout (default: 10m at smoke, 3h otherwise)")
 	flag.StringVar(&o.kernel, "kernel", "gonb-rbt", "Jupyter kernel name (installed by .ci/setup.sh)")
 	flag.StringVar(&o.jupyter, "jupyter", "", "jupyter executable (default /usr/bin/jupyter, else jupyter on PATH)")
+	flag.StringVar(&o.review, "review", "", "update this reviewer's table (e.g. notebooks/RESULTS.md, with RESULTS.csv beside it) with each notebook's headline rows as it finishes; never at smoke")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: nbrun [flags] [notebook.ipynb ...]   (default: notebooks/*.ipynb)")
 		flag.PrintDefaults()
@@ -84,6 +87,21 @@ func main() {
 		if paths, err = filepath.Glob("notebooks/*.ipynb"); err != nil || len(paths) == 0 {
 			fail(fmt.Errorf("no notebooks given and none found in ./notebooks (run from the repository root)"))
 		}
+	}
+	if o.review != "" {
+		if o.budget == budget.Smoke {
+			o.review = "" // smoke figures mean nothing: they never enter the table
+		} else if _, err := report.ReadReview(reviewCSV(o.review)); err != nil {
+			fail(err) // before hours of training, not after
+		}
+		o.commit = gitCommit()
+	}
+	// cpu and paper runs keep their checkpoints in ./runs (git-ignored), so
+	// that an interrupted `make reproduce` resumes where it stopped.
+	if os.Getenv("RBT_RUNS") == "" && (o.budget == budget.CPU || o.budget == budget.Paper) {
+		runs, _ := filepath.Abs("runs")
+		os.Setenv("RBT_RUNS", runs)
+		fmt.Printf("checkpoints in %s (RBT_RUNS): rerun the same command to resume\n", runs)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -136,6 +154,11 @@ func runAll(ctx context.Context, o options, paths []string) error {
 		}
 		fmt.Printf("[%d/%d] %s: %s in %s, %d figure(s), %d result(s)\n", i+1, len(paths), r.name, status,
 			r.elapsed.Round(time.Second), r.figures, len(r.results))
+		if o.review != "" && r.err == nil {
+			if err := updateReview(o, r); err != nil {
+				return err
+			}
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -155,6 +178,49 @@ func runAll(ctx context.Context, o options, paths []string) error {
 		return fmt.Errorf("%d of %d notebooks failed or did not run", len(paths)-(len(all)-failed), len(paths))
 	}
 	return nil
+}
+
+// reviewCSV is the CSV beside the reviewer's Markdown table.
+func reviewCSV(md string) string { return strings.TrimSuffix(md, filepath.Ext(md)) + ".csv" }
+
+// updateReview replaces r's rows of this budget in the reviewer's table.
+func updateReview(o options, r runResult) error {
+	var fresh []report.ReviewRow
+	date := time.Now().UTC().Format("2006-01-02")
+	for _, res := range r.results {
+		if res.Headline {
+			fresh = append(fresh, report.ReviewRow{Notebook: r.name, Budget: string(o.budget), Commit: o.commit, Date: date, Result: res})
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	rows, err := report.ReadReview(reviewCSV(o.review))
+	if err != nil {
+		return err
+	}
+	if err := report.WriteReview(reviewCSV(o.review), o.review, report.UpdateReview(rows, fresh)); err != nil {
+		return err
+	}
+	fmt.Printf("    %s: %d headline rows in %s\n", r.name, len(fresh), o.review)
+	return nil
+}
+
+// gitCommit is the short commit of the working tree, "+modified" when files
+// other than the notebooks and the review table differ from it.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=10", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	commit := strings.TrimSpace(string(out))
+	status, _ := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+	for _, line := range strings.Split(string(status), "\n") {
+		if len(line) > 3 && !strings.HasPrefix(line[3:], "notebooks/") {
+			return commit + "+modified"
+		}
+	}
+	return commit
 }
 
 func runOne(ctx context.Context, o options, path string) (r runResult) {
@@ -327,7 +393,11 @@ func writeSummary(o options, all []runResult) error {
 		}
 		nbTable.Rows = append(nbTable.Rows, []string{r.name, status, r.elapsed.Round(time.Second).String(),
 			fmt.Sprint(r.figures), fmt.Sprint(len(r.results))})
-		rows = append(rows, r.results...)
+		for _, res := range r.results {
+			if !res.Headline { // headline rows repeat these figures; they go to the reviewer's table
+				rows = append(rows, res)
+			}
+		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Experiment < rows[j].Experiment })
 	var md strings.Builder
