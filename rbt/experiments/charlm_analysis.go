@@ -3,8 +3,10 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/rbt-project/rbt/hwsim"
@@ -165,6 +167,66 @@ func (r *CharLMResult) CurvesFigure() ([]byte, error) {
 	}
 	return plots.Lines(plots.Options{Title: fmt.Sprintf("%s: learning curves (budget %s)", r.Data.Label, r.Config.Budget),
 		XLabel: "characters seen", YLabel: "validation BPC (code mode)", Width: 7.5 * 72, Height: 5 * 72}, series...)
+}
+
+// GapFigure plots each BN model's relative gap to the full-precision
+// BN-LSTM, 100 * (BPC / BPC_fp - 1) in validation BPC (code mode), against
+// the characters seen; a model trained with several seeds (and the
+// reference) is the mean of its seeds at each validation point.
+func (r *CharLMResult) GapFigure() ([]byte, error) {
+	curve := func(name string) map[int64]float64 {
+		runs := r.Seeded[name]
+		if len(runs) == 0 {
+			if run := r.Run(name); run != nil {
+				runs = []*CharLMRun{run}
+			}
+		}
+		sum, n := map[int64]float64{}, map[int64]int{}
+		for _, run := range runs {
+			for _, p := range run.History.Valid() {
+				sum[p.Examples] += p.Valid
+				n[p.Examples]++
+			}
+		}
+		for k := range sum {
+			if n[k] != len(runs) {
+				delete(sum, k) // a point some seeds lack
+				continue
+			}
+			sum[k] /= float64(n[k])
+		}
+		return sum
+	}
+	ref := curve("bn-fp")
+	if len(ref) == 0 {
+		return nil, errors.New("experiments: gap figure: no full-precision BN-LSTM in this run")
+	}
+	var series []plots.Series
+	for _, run := range r.Runs {
+		if run.Model.Name == "bn-fp" || run.Model.Normalization.String() == "none" {
+			continue
+		}
+		c := curve(run.Model.Name)
+		var s plots.Series
+		s.Name = run.Model.Label
+		if k := len(r.Seeded[run.Model.Name]); k > 1 {
+			s.Name += fmt.Sprintf(" (mean of %d seeds)", k)
+		}
+		for _, x := range slices.Sorted(maps.Keys(c)) {
+			if fp, ok := ref[x]; ok {
+				s.X, s.Y = append(s.X, float64(x)), append(s.Y, 100*(c[x]/fp-1))
+			}
+		}
+		if len(s.X) > 0 {
+			series = append(series, s)
+		}
+	}
+	if len(series) == 0 {
+		return nil, errors.New("experiments: gap figure: no BN model validated at the full-precision model's points")
+	}
+	series = append(series, plots.Series{Name: "full precision", X: []float64{series[0].X[0], series[0].X[len(series[0].X)-1]}, Y: []float64{0, 0}, Dashed: true})
+	return plots.Lines(plots.Options{Title: fmt.Sprintf("%s: gap to the full-precision BN-LSTM (budget %s)", r.Data.Label, r.Config.Budget),
+		XLabel: "characters seen", YLabel: "validation BPC above full precision (%)", Width: 7.5 * 72, Height: 4.5 * 72}, series...)
 }
 
 // TradeoffFigure plots test BPC (code mode) against the weight memory of the

@@ -259,11 +259,20 @@ func TrainCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, m Reci
 	}
 	sum := summary.FromStore(m.Label, store, m.Precision(), quant.IsLatent)
 	run.Weights, run.WeightBytes = sum.Weights(), sum.QuantizedBytes()
+	// The GoMLX deploy mode on the first batch of test windows, for the packed
+	// engine's check; it also builds the graph, whose layer parameters the
+	// export reads (when the scores came from the cache, nothing else has).
+	first := data.Corpus.Test[:min(cfg.Batch*cfg.SeqLen+1, len(data.Corpus.Test))]
+	tot, err := j.evaluate(ctx, store, recurrent.DeployMode, first, 0)
+	if err != nil {
+		return nil, err
+	}
+	run.DeployBPC = tot.Mean()
 	run.Packed, err = models.ExportCharLM(j.be, store, model.RootScopePath, runeStrings(data.Corpus.Symbols))
 	if err != nil {
 		return nil, fmt.Errorf("experiments: %s: export: %w", m.Name, err)
 	}
-	if err := run.packedCheck(ctx, j, store); err != nil {
+	if err := run.packedCheck(first, cfg.SeqLen); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "%s: best step %d of %d; valid BPC code %.4f deploy %.4f; test BPC code %.4f deploy %.4f; packed engine %.4f vs GoMLX deploy %.4f on the first test batch (train %.0fs, eval %.0fs)\n",
@@ -329,18 +338,10 @@ func (run *CharLMRun) saveEval(dir string, cfg CharLMConfig) error {
 	return os.Rename(tmp, filepath.Join(dir, evalFile))
 }
 
-// packedCheck runs the exported model on the packed engine over the first
-// batch of test windows (each from the initial state, as in evaluation) and
-// the GoMLX deploy mode on the same characters.
-func (run *CharLMRun) packedCheck(ctx context.Context, j *charLMJob, store *model.Store) error {
-	B, T := j.cfg.Batch, j.cfg.SeqLen
-	test := j.data.Corpus.Test
-	data := test[:min(B*T+1, len(test))]
-	tot, err := j.evaluate(ctx, store, recurrent.DeployMode, data, 0)
-	if err != nil {
-		return err
-	}
-	run.DeployBPC = tot.Mean()
+// packedCheck runs the exported model on the packed engine over data (the
+// first batch of test windows, each from the initial state, as in
+// evaluation): PackedBPC, to set against DeployBPC.
+func (run *CharLMRun) packedCheck(data []uint8, window int) error {
 	e, err := packed.NewEngine(run.Packed)
 	if err != nil {
 		return fmt.Errorf("experiments: %s: packed engine: %w", run.Model.Name, err)
@@ -349,7 +350,7 @@ func (run *CharLMRun) packedCheck(ctx context.Context, j *charLMJob, store *mode
 	for i, c := range data {
 		toks[i] = int(c)
 	}
-	score, err := packed.EvaluateLM(e, toks, packed.LMEval{Window: T})
+	score, err := packed.EvaluateLM(e, toks, packed.LMEval{Window: window})
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,7 @@ type namedFigure struct {
 func (r *CharLMResult) Report() (*Report, error) {
 	figs, err := figures(
 		namedFigure{"Learning curves", r.CurvesFigure},
+		namedFigure{"Gap to full precision while training", r.GapFigure},
 		namedFigure{"Accuracy against weight memory", r.TradeoffFigure},
 		namedFigure{"Gate distributions (Figure 1 analogue)", func() ([]byte, error) { png, _, err := r.GatesFigure(8); return png, err }})
 	if err != nil {
