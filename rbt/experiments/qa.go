@@ -100,6 +100,7 @@ func QASettings(b budget.Budget) QAConfig {
 		TestExamples:  budget.Pick(b, 32, 640, 0, 0),
 		PadTo:         8,
 		Seed:          1,
+		Dir:           RunsDir("qa", b), // $RBT_RUNS/qa/<budget>: resumable; "" without RBT_RUNS
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -120,6 +119,7 @@ func SeqMNISTSettings(b budget.Budget) SeqMNISTConfig {
 		Permuted:    []bool{false, true},
 		PermSeed:    1,
 		Seed:        1,
+		Dir:         RunsDir("smnist", b), // $RBT_RUNS/smnist/<budget>: resumable; "" without RBT_RUNS
 	}
 }
 
@@ -173,37 +173,6 @@ func (c SeqMNISTConfig) Describe() string {
 		float64(c.Steps)/float64(c.trainBatchesPerEpoch()), c.LRStart, c.LRFinal, per, c.Noise,
 		n(c.evalImages(c.ValidImages, datasets.MNISTValidSize), datasets.MNISTValidSize),
 		n(c.evalImages(c.TestImages, datasets.MNISTTestSize), datasets.MNISTTestSize))
-}
-
-func cellName(c recurrent.Cell) string {
-	if c == recurrent.GRU {
-		return "gru"
-	}
-	return "lstm"
-}
-
-func (c SeqMNISTConfig) trainBatchesPerEpoch() int {
-	n := c.TrainImages
-	if n == 0 || n > datasets.MNISTTrainSize {
-		n = datasets.MNISTTrainSize
-	}
-	return max(1, n/c.Batch)
-}
-
-// evalImages is the evaluation size: k (0 = all) rounded down to a multiple of the evaluation batch.
-func (c SeqMNISTConfig) evalImages(k, all int) int {
-	if k == 0 || k > all {
-		k = all
-	}
-	eb := c.evalBatch()
-	return max(eb, k/eb*eb)
-}
-
-func (c SeqMNISTConfig) evalBatch() int {
-	if c.EvalBatch > 0 {
-		return c.EvalBatch
-	}
-	return c.Batch
 }
 
 // SeqMNISTRun is the result of one model on one variant.
@@ -397,28 +366,4 @@ func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m R
 	fmt.Fprintf(w, "  test accuracy: deploy %.2f%%, code %.2f%%  (first step %.1fs, then %.0f ms/step; run %.0fs)\n",
 		100*run.TestDeploy, 100*run.TestCode, run.FirstStep.Seconds(), float64(run.Step.Milliseconds()), run.Total.Seconds())
 	return run, nil
-}
-
-// seqAccuracy is the accuracy of net (its Inference mode) on d, in batches
-// of B (d.n is a multiple of B).
-func seqAccuracy(ctx context.Context, b compute.Backend, store *model.Store, net models.SeqMNIST, d seqData, B int) (float64, error) {
-	ev := training.NewEvaluator(b, store, func(scope *model.Scope, inputs, labels []*Node) (*Node, *Node) {
-		logits := net.Logits(scope, inputs[0])
-		pred := ConvertDType(ArgMax(logits, -1), labels[0].DType())
-		correct := ConvertDType(Equal(pred, labels[0]), logits.DType())
-		return ReduceAllSum(correct), Scalar(logits.Graph(), logits.DType(), float64(labels[0].Shape().Dim(0)))
-	})
-	nb := d.n / B
-	idx := make([]int, B)
-	tot, err := ev.EvalBatches(ctx, nb, func(i int) (train.Batch, error) {
-		for r := range B {
-			idx[r] = i*B + r
-		}
-		x, y := d.batch(idx)
-		return train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}, nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("seqmnist: evaluation: %w", err)
-	}
-	return tot.Mean(), nil
 }

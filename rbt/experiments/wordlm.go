@@ -81,7 +81,7 @@ type WordLMConfig struct {
 	// against the GoMLX deploy mode (0: no check).
 	PackedWindows int
 	Models        []string // short names (WordLMModels)
-	Seed          int64
+	Seed          uint64
 }
 
 // WordLMSettings returns the experiment's settings at a budget.
@@ -247,7 +247,7 @@ func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCor
 	}
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: dir, Epochs: cfg.Epochs, Steps: cfg.Steps, EvalEvery: cfg.EvalEvery, EvalAtEpochEnd: true,
-		Seed: cfg.Seed, Schedule: optim.NewPlateau(cfg.LR, cfg.Factor, 0),
+		Seed: int64(cfg.Seed), Schedule: optim.NewPlateau(cfg.LR, cfg.Factor, 0),
 		ExamplesPerStep: int64(cfg.Batch * cfg.BPTT), Unit: "words", Metric: "valid ppl",
 		CheckWeightsEvery: max(cfg.EvalEvery, 1), LogEvery: logEvery,
 		Progress: w, ProgressEvery: every,

@@ -93,7 +93,7 @@ type wordLMSettings struct {
 	LR, Factor, Clip, Dropout               float64
 	EvalEvery                               int64
 	ValidWindows                            int
-	Seed                                    int64
+	Seed                                    uint64
 }
 
 const wordLMSettingsFile = "wordlm.json"

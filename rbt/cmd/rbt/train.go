@@ -235,7 +235,7 @@ func prepareTask(task string, k knobs) (taskRun, error) {
 		set(&cfg.Steps, k.steps)
 		set(&cfg.Epochs, k.epochs)
 		set(&cfg.LR, k.lr)
-		set(&cfg.Seed, int64(k.seed))
+		set(&cfg.Seed, k.seed)
 		if len(k.models) > 0 {
 			cfg.Models = nil
 			for _, name := range k.models {
