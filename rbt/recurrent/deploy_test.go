@@ -3,6 +3,7 @@ package recurrent
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -74,6 +75,57 @@ func TestRunningStatsConverge(t *testing.T) {
 				if e := relErr(w[1], w[3]); e < 1e-2 {
 					t.Errorf("steps 1 and 3 have nearly equal h-side means; the test input is too weak")
 				}
+			}
+		}
+	}
+}
+
+// TestRunningStatsVaryingLength trains 30 passes of 2 steps, then one of all
+// tT steps, with tS stored steps (the QA readers' case: documents of varying
+// length, the late steps reached by few passes). Every step's running
+// statistics must equal the full pass's batch statistics (the first 2 steps'
+// batch statistics are the same in both passes: the layer is causal): the
+// late steps' first update copies them, which a count shared by all steps
+// (31 updates, so a 0.95 EMA from the initial 0 / 1) would not.
+func TestRunningStatsVaryingLength(t *testing.T) {
+	const short, passes = 2, 30
+	tc := testCase{cell: LSTM, q: "binary-det", norm: PerStepBN, dtype: dtypes.Float32}
+	f := newFixture(t, tc, 7)
+	exec := model.MustNewExec(backend.Must(), f.store, func(scope *model.Scope, x *Node) *Node {
+		scope.SetTraining(x.Graph(), true)
+		h, _ := New(scope.In("rnn"), x, tN).Quantizer(quant.MustLookup(tc.q)).Done()
+		return h
+	})
+	var prefix []float64
+	for b := range tB {
+		prefix = append(prefix, f.ref.x[b*tT*tD:(b*tT+short)*tD]...)
+	}
+	xs := toTensor(prefix, tc.dtype, tB, short, tD)
+	for range passes {
+		exec.MustCall(xs)
+	}
+	exec.MustCall(f.x)
+	n, _, err := hostValues(f.store, "/rnn/layer_0/"+VarPopUpdates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture stores tS < tT steps of statistics.
+	if want := []float64{passes + 1, passes + 1, 1, 1}; !slices.Equal(n, want) || tS != 4 {
+		t.Fatalf("%s = %v, want %v", VarPopUpdates, n, want)
+	}
+	p := f.ref
+	W := 4 * tN
+	p.qx, p.qh = refQuant(tc.q, f.wx, quant.W0(tD, W)), refQuant(tc.q, f.wh, quant.W0(tN, W))
+	want := refBatchStats(p)
+	for _, name := range []string{VarMeanX, VarVarX, VarMeanH, VarVarH, VarMeanC, VarVarC} {
+		got, dims, err := hostValues(f.store, "/rnn/layer_0/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range tS {
+			width := dims[1]
+			if e := relErr(got[s*width:(s+1)*width], want[name][s]); e > 1e-3 {
+				t.Errorf("%s step %d: running value %v, batch statistic %v (rel err %.2g)", name, s, got[s*width:(s+1)*width], want[name][s], e)
 			}
 		}
 	}

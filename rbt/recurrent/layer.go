@@ -235,45 +235,67 @@ func (r *layerRun) statVar(name string, width int, init float64) *model.Variable
 }
 
 // bnStats is a pair of population-statistics variables and the layer's
-// count of training passes that updated them (shared by x, h and c).
+// per-step count of training passes that updated them (shared by x, h and c).
 type bnStats struct{ mean, variance, updates *model.Variable }
 
 func (r *layerRun) stats(suffix string, width int) bnStats {
+	mean := r.statVar("pop_mean_"+suffix, width, 0)
 	return bnStats{
-		mean:     r.statVar("pop_mean_"+suffix, width, 0),
+		mean:     mean,
 		variance: r.statVar("pop_var_"+suffix, width, 1),
-		updates:  r.updatesVar(),
+		updates:  r.updatesVar(mean.Shape().Dim(0)),
 	}
 }
 
-// updatesVar returns the layer's scalar count of population-statistics
-// updates (VarPopUpdates), creating it at 0.
-func (r *layerRun) updatesVar() *model.Variable {
+// updatesVar returns the layer's count of population-statistics updates
+// (VarPopUpdates), one per stored step ([S]), creating it at 0. Per step,
+// because a step is updated only by the passes long enough to reach it: with
+// sequences of varying length (the QA documents, bucketed by length) the
+// late steps see far fewer updates than the first. A scalar count, as
+// checkpoints written before it was per step hold, is kept as it is: the
+// same for every step, exact when every pass has the same length.
+func (r *layerRun) updatesVar(steps int) *model.Variable {
 	if v := r.scope.GetVariable(VarPopUpdates); v != nil {
 		return v.SetTrainable(false)
 	}
 	return r.scope.WithInitializer(constInit(0)).
-		VariableWithShape(VarPopUpdates, shapes.Make(r.b.dtype)).SetTrainable(false)
+		VariableWithShape(VarPopUpdates, shapes.Make(r.b.dtype, steps)).SetTrainable(false)
 }
 
-// momentum is the weight of the old population statistics in the next
-// update: min(Momentum, n/(n+1)) after n updates. The first update copies the
-// batch statistics and the next ones average them, until the plain EMA of
+// momentum is the weight of the old population statistics of the first t
+// stored steps in the next update, [t, 1] (a scalar for a scalar count):
+// min(Momentum, n/(n+1)) after n updates of the step. The first update copies
+// the batch statistics and the next ones average them, until the plain EMA of
 // METHOD.md (0.95/0.05) takes over after 19 updates. A plain EMA from the
 // initial 0 / 1 keeps 0.95^k of them after k updates (4.6% after 60): on
 // products whose variance is far below 1 that overestimates the variance
 // several times, which made deploy mode of short runs much worse than code
 // mode (issue 16: War and Peace at 60 steps). After a few hundred updates
 // both rules give the same statistics.
-func (st bnStats) momentum(g *Graph) *Node {
+func (st bnStats) momentum(g *Graph, t int) *Node {
 	n := st.updates.NodeValue(g)
+	if n.Rank() == 1 {
+		n = Reshape(Slice(n, AxisRange(0, t)), t, 1)
+	}
 	return Min(Div(n, AddScalar(n, 1)), Scalar(g, n.DType(), Momentum))
 }
 
-// countUpdate adds one to the layer's update count; call it once per
-// training pass, after every update of the pass.
-func (st bnStats) countUpdate(g *Graph) {
-	st.updates.SetNodeValue(AddScalar(st.updates.NodeValue(g), 1))
+// countUpdate adds one to the update count of the first t stored steps (those
+// a pass of t steps updated); call it once per training pass, after every
+// update of the pass.
+func (st bnStats) countUpdate(g *Graph, t int) {
+	n := st.updates.NodeValue(g)
+	if n.Rank() == 1 {
+		s := n.Shape().Dim(0)
+		t = min(t, s)
+		inc := OnesLike(Slice(n, AxisRange(0, t)))
+		if t < s {
+			inc = Concatenate([]*Node{inc, ZerosLike(Slice(n, AxisRange(t, s)))}, 0)
+		}
+		st.updates.SetNodeValue(Add(n, inc))
+		return
+	}
+	st.updates.SetNodeValue(AddScalar(n, 1))
 }
 
 // folded returns the deploy scale and shift, [S, width]:
@@ -292,7 +314,7 @@ func (st bnStats) folded(g *Graph, gamma, beta *Node) (scale, shift *Node) {
 // (T' <= T steps) into the population variables (training only), with the
 // weight of momentum.
 func (st bnStats) update(norm Normalization, means, variances *Node) {
-	m := st.momentum(means.Graph())
+	var m *Node
 	for _, p := range []struct {
 		v     *model.Variable
 		batch *Node
@@ -309,6 +331,9 @@ func (st bnStats) update(norm Normalization, means, variances *Node) {
 			t = s
 		}
 		head := Slice(old, AxisRange(0, t))
+		if m == nil {
+			m = st.momentum(g, t)
+		}
 		upd := Add(Mul(head, m), Mul(batch, OneMinus(m)))
 		if t < s {
 			upd = Concatenate([]*Node{upd, Slice(old, AxisRange(t, s))}, 0)
@@ -554,7 +579,7 @@ func (r *layerRun) run(input *Node) []*Node {
 		if lstm {
 			stC.update(b.norm, Stack(meansC, 0), Stack(varsC, 0))
 		}
-		stH.countUpdate(g)
+		stH.countUpdate(g, T)
 	}
 	r.hLast, r.cLast = h, c
 	return hs
