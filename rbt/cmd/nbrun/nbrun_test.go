@@ -155,3 +155,42 @@ func TestSummaryAndTail(t *testing.T) {
 		t.Errorf("tail kept the kernel log or lost the error: %q", got)
 	}
 }
+
+// TestReviewTable: a notebook's headline rows go to the reviewer's table,
+// tagged with the notebook, budget and commit; other rows stay in the
+// summary only; a later run of the same notebook and budget replaces its rows.
+func TestReviewTable(t *testing.T) {
+	dir := t.TempDir()
+	md := filepath.Join(dir, "RESULTS.md")
+	o := options{budget: budget.Quick, out: dir, review: md, commit: "abc1234"}
+	plain := report.Result{Experiment: "PTB char", Model: "bn-fp", Metric: "valid BPC (code)", Value: 2.2, Source: "s"}
+	head := report.Headline("PTB char", "bn-fp", "test BPC (deploy)", "quick", 0.19, 2.01).AtMost(1.65)
+	r := runResult{name: "01_ptb_char", figures: 1, results: []report.Result{plain, head}}
+	if err := updateReview(o, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSummary(o, []runResult{r}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := report.ReadReview(reviewCSV(md))
+	if err != nil || len(rows) != 1 || rows[0].Notebook != "01_ptb_char" || rows[0].Budget != "quick" || rows[0].Commit != "abc1234" ||
+		!strings.HasPrefix(rows[0].Verdict, "MISSED") {
+		t.Fatalf("review rows %+v, err %v", rows, err)
+	}
+	summary, _ := os.ReadFile(filepath.Join(dir, "summary.csv"))
+	if strings.Count(string(summary), "\n") != 2 || strings.Contains(string(summary), "test BPC (deploy)") {
+		t.Errorf("summary.csv should hold the plain row only:\n%s", summary)
+	}
+	head.Value = 1.6
+	r.results = []report.Result{head.AtMost(1.65)}
+	if err := updateReview(o, r); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ = report.ReadReview(reviewCSV(md)); len(rows) != 1 || rows[0].Value != 1.6 || !strings.HasPrefix(rows[0].Verdict, "met") {
+		t.Fatalf("after the second run: %+v", rows)
+	}
+	text, _ := os.ReadFile(md)
+	if !strings.Contains(string(text), "`01_ptb_char`, commit abc1234") {
+		t.Errorf("RESULTS.md:\n%s", text)
+	}
+}
