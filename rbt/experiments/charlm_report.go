@@ -93,7 +93,7 @@ func (r *CharLMResult) Experiment() string {
 // Claims compares the measured test BPC with the paper's claim (binary and
 // ternary BN-LSTMs "close to" full precision; without normalization,
 // training fails), made testable by thresholds that are this project's own,
-// not the paper's (issue 16's targets): BN ternary within 3% and BN binary
+// not the paper's (the targets of notebooks/RESULTS.md): BN ternary within 3% and BN binary
 // within 6% of the full-precision BN-LSTM, the no-BN models at least 20% higher. Each line gives the
 // figures, whether this run agrees, and when a model diverged, at which step
 // and which weights were scored.

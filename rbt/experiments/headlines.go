@@ -4,7 +4,7 @@ package experiments
 // with the claim it is checked against, for the reviewer's table
 // (notebooks/RESULTS.md, written by `make reproduce`).
 //
-// The claims are issue 16's targets for the cpu budget, this project's own
+// The claims are the project's targets for the cpu budget, its own
 // thresholds on the paper's claim that binary and ternary BN-LSTMs come close
 // to full precision once trained (the paper's table values could not be
 // retrieved here, METHOD.md). They are checked at every budget: a quick run
@@ -19,7 +19,7 @@ import (
 	"github.com/rbt-project/rbt/rbt/training"
 )
 
-// Issue 16's targets.
+// The targets: what a trained reproduction should show at the cpu budget.
 const (
 	targetPTBCharBPC    = 1.65 // BN-LSTM, PTB characters, test BPC (deploy)
 	targetTernaryPct    = 3.0  // BN ternary within 3% of the BN-LSTM's BPC
@@ -134,7 +134,7 @@ func (r *GRUResult) Headlines() []report.Result {
 }
 
 // Headlines are the word LM's rows: test perplexity (deploy; code beside
-// it) with issue 16's targets.
+// it) with the project's targets.
 func (r *WordLMResult) Headlines() []report.Result {
 	b := string(r.Config.Budget)
 	ref := map[string]float64{"code": math.NaN(), "deploy": math.NaN()}

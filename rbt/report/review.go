@@ -125,8 +125,8 @@ func ReviewMarkdown(rows []ReviewRow) string {
 		"the same rows); never edited by hand. Each notebook's latest run at each budget: `cpu` is the most a 2-core CPU " +
 		"trains in about an hour per notebook, `quick` the committed notebooks' outputs (minutes; not trained results). " +
 		"*measured* is the mean over the seeds, *spread* their max - min; *epochs* the passes over the training split; " +
-		"the claims are the targets of issue 16 (this project's own thresholds on the paper's claim that binary and ternary " +
-		"BN-LSTMs come close to full precision), and the published figures are cited beside them (\"not retrieved\": the " +
+		"the claims are this project's own targets (thresholds that make testable the paper's claim that binary and ternary " +
+		"BN-LSTMs come close to full precision once trained), and the published figures are cited beside them (\"not retrieved\": the " +
 		"paper's table values could not be obtained here, METHOD.md).\n")
 	if len(rows) == 0 {
 		b.WriteString("\nNo rows yet: run `make reproduce`.\n")
