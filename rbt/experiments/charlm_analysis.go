@@ -229,6 +229,20 @@ func (r *CharLMResult) GapFigure() ([]byte, error) {
 		XLabel: "characters seen", YLabel: "validation BPC above full precision (%)", Width: 7.5 * 72, Height: 4.5 * 72}, series...)
 }
 
+// hasGap reports whether GapFigure has something to draw: the full-precision
+// BN-LSTM and another BN model.
+func (r *CharLMResult) hasGap() bool {
+	if r.Run("bn-fp") == nil {
+		return false
+	}
+	for _, run := range r.Runs {
+		if run.Model.Name != "bn-fp" && run.Model.Normalization.String() != "none" {
+			return true
+		}
+	}
+	return false
+}
+
 // TradeoffFigure plots test BPC (code mode) against the weight memory of the
 // quantized matrices (log scale): full precision, no-BN binary/ternary, this
 // paper's BN binary/ternary and the k-bit points.

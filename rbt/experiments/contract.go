@@ -136,11 +136,13 @@ type namedFigure struct {
 
 // Report implements Result.
 func (r *CharLMResult) Report() (*Report, error) {
-	figs, err := figures(
-		namedFigure{"Learning curves", r.CurvesFigure},
-		namedFigure{"Gap to full precision while training", r.GapFigure},
-		namedFigure{"Accuracy against weight memory", r.TradeoffFigure},
+	named := []namedFigure{{"Learning curves", r.CurvesFigure}}
+	if r.hasGap() {
+		named = append(named, namedFigure{"Gap to full precision while training", r.GapFigure})
+	}
+	named = append(named, namedFigure{"Accuracy against weight memory", r.TradeoffFigure},
 		namedFigure{"Gate distributions (Figure 1 analogue)", func() ([]byte, error) { png, _, err := r.GatesFigure(8); return png, err }})
+	figs, err := figures(named...)
 	if err != nil {
 		return nil, err
 	}
