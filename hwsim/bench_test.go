@@ -28,7 +28,7 @@ func BenchmarkPTBChar(b *testing.B) {
 				k, _ := strconv.Atoi(s)
 				toks = toks[:min(len(toks), k)]
 			}
-			m, err := RandomModel(RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 50, Hidden: 1000, Steps: 100})
+			m, err := packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 50, Hidden: []int{1000}, Steps: 100, Seed: 1, BatchNorm: true})
 			if err != nil {
 				b.Fatal(err)
 			}

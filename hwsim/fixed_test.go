@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rbt-project/rbt/rbt/packed"
 )
 
 func TestRoundingAndSaturation(t *testing.T) {
@@ -132,7 +134,7 @@ func TestSignKernels(t *testing.T) {
 
 // Narrower activations lose accuracy monotonically on the same model.
 func TestErrorShrinksWithWidth(t *testing.T) {
-	m, err := RandomModel(RandomSpec{Seed: 21, Weights: 2, Input: 1, In: 20, Hidden: 64, Steps: 3})
+	m, err := packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 20, Hidden: []int{64}, Steps: 3, Seed: 21, BatchNorm: true})
 	if err != nil {
 		t.Fatal(err)
 	}

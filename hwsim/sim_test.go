@@ -25,19 +25,19 @@ func hiPrecision(w WeightFormat, wbits int) Config {
 func TestSimMatchesReference(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		spec   RandomSpec
+		spec   packed.RandomSpec
 		design WeightFormat
 		wbits  int
 		tol    float64
 	}{
-		{"lstm-binary-onehot", RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 11, Hidden: 70, Steps: 5}, Binary, 1, 2e-3},
-		{"lstm-ternary-onehot-2layers", RandomSpec{Seed: 2, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, In: 9, Hidden: 65, Layers: 2, Steps: 3}, Ternary, 2, 2e-3},
-		{"gru-binary-dense", RandomSpec{Seed: 3, Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, In: 3, Hidden: 40, Steps: 4}, Binary, 1, 2e-3},
-		{"lstm-float-on-fixed16", RandomSpec{Seed: 4, Cell: packed.LSTM, Weights: packed.Float32, Input: packed.OneHot, In: 7, Hidden: 33, Steps: 2}, Fixed, 16, 5e-3},
-		{"gru-ternary-on-fixed12", RandomSpec{Seed: 5, Cell: packed.GRU, Weights: packed.Ternary, Input: packed.OneHot, In: 6, Hidden: 30, Layers: 2, Steps: 2}, Fixed, 12, 2e-3},
+		{"lstm-binary-onehot", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 11, Hidden: []int{70}, Steps: 5, Seed: 1, BatchNorm: true}, Binary, 1, 2e-3},
+		{"lstm-ternary-onehot-2layers", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, Vocab: 9, Hidden: []int{65, 65}, Steps: 3, Seed: 2, BatchNorm: true}, Ternary, 2, 2e-3},
+		{"gru-binary-dense", packed.RandomSpec{Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, Features: 3, Classes: 3, Hidden: []int{40}, Steps: 4, Seed: 3, BatchNorm: true}, Binary, 1, 2e-3},
+		{"lstm-float-on-fixed16", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Float32, Input: packed.OneHot, Vocab: 7, Hidden: []int{33}, Steps: 2, Seed: 4, BatchNorm: true}, Fixed, 16, 5e-3},
+		{"gru-ternary-on-fixed12", packed.RandomSpec{Cell: packed.GRU, Weights: packed.Ternary, Input: packed.OneHot, Vocab: 6, Hidden: []int{30, 30}, Steps: 2, Seed: 5, BatchNorm: true}, Fixed, 12, 2e-3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := RandomModel(tc.spec)
+			m, err := packed.RandomModel(tc.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,11 +47,12 @@ func TestSimMatchesReference(t *testing.T) {
 			}
 			ref, _ := NewReference(m, 0)
 			st := sim.NewState()
+			in := max(tc.spec.Vocab, tc.spec.Features) // one-hot tokens or dense features
 			rng := rand.New(rand.NewPCG(9, 9))
 			worst := 0.0
 			for step := 0; step < 40; step++ {
-				tok := rng.IntN(tc.spec.In)
-				x := make([]float32, tc.spec.In)
+				tok := rng.IntN(in)
+				x := make([]float32, in)
 				for i := range x {
 					x[i] = float32(rng.Float64())
 				}
@@ -110,18 +111,18 @@ func TestSignKernelPathsBitExact(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		spec    RandomSpec
+		spec    packed.RandomSpec
 		design  WeightFormat
 		wbits   int
 		actBits int
 	}{
-		{"lstm-binary-onehot-a8", RandomSpec{Seed: 11, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 11, Hidden: 70, Steps: 5}, Binary, 1, 8},
-		{"lstm-ternary-2layers-a12", RandomSpec{Seed: 12, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, In: 9, Hidden: 65, Layers: 2, Steps: 3}, Ternary, 2, 12},
-		{"gru-binary-dense-a16", RandomSpec{Seed: 13, Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, In: 37, Hidden: 40, Steps: 4}, Binary, 1, 16},
-		{"lstm-ternary-dense-a24-falls-back", RandomSpec{Seed: 14, Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.Dense, In: 300, Hidden: 200, Steps: 2}, Ternary, 2, 24},
+		{"lstm-binary-onehot-a8", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 11, Hidden: []int{70}, Steps: 5, Seed: 11, BatchNorm: true}, Binary, 1, 8},
+		{"lstm-ternary-2layers-a12", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.OneHot, Vocab: 9, Hidden: []int{65, 65}, Steps: 3, Seed: 12, BatchNorm: true}, Ternary, 2, 12},
+		{"gru-binary-dense-a16", packed.RandomSpec{Cell: packed.GRU, Weights: packed.Binary, Input: packed.Dense, Features: 37, Classes: 37, Hidden: []int{40}, Steps: 4, Seed: 13, BatchNorm: true}, Binary, 1, 16},
+		{"lstm-ternary-dense-a24-falls-back", packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Ternary, Input: packed.Dense, Features: 300, Classes: 300, Hidden: []int{200}, Steps: 2, Seed: 14, BatchNorm: true}, Ternary, 2, 24},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := RandomModel(tc.spec)
+			m, err := packed.RandomModel(tc.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,10 +143,11 @@ func TestSignKernelPathsBitExact(t *testing.T) {
 				}
 				states[i] = sim.NewState()
 			}
+			in := max(tc.spec.Vocab, tc.spec.Features) // one-hot tokens or dense features
 			rng := rand.New(rand.NewPCG(5, 5))
 			for step := range 30 {
-				tok := rng.IntN(tc.spec.In)
-				x := make([]float32, tc.spec.In)
+				tok := rng.IntN(in)
+				x := make([]float32, in)
 				for i := range x {
 					x[i] = float32(2*rng.Float64() - 1)
 				}
@@ -175,7 +177,7 @@ func TestSignKernelPathsBitExact(t *testing.T) {
 // TestEvalProgress checks that EvalTokens reports progress from its workers
 // and ends at the total.
 func TestEvalProgress(t *testing.T) {
-	m, err := RandomModel(RandomSpec{Seed: 3, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 20, Hidden: 16, Steps: 4})
+	m, err := packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 20, Hidden: []int{16}, Steps: 4, Seed: 3, BatchNorm: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	m, err := hwsim.RandomModel(hwsim.RandomSpec{Seed: 3, Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, In: 50, Hidden: 64, Steps: 10})
+	m, err := packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: packed.Binary, Input: packed.OneHot, Vocab: 50, Hidden: []int{64}, Steps: 10, Seed: 3, BatchNorm: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,6 @@
 //
 // EvaluateLM / EvaluateBPC (cross-entropy, bits per character, perplexity
 // over windows), EvaluateAccuracy (sequence classification), Generate (text
-// from a character or word model), RandomModel (seeded models for tests and
-// benchmarks).
+// from a character or word model), RandomModel (seeded models for tests,
+// benchmarks and the hardware simulator; BatchNorm statistics on request).
 package packed

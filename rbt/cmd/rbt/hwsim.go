@@ -101,7 +101,7 @@ func runHWSim(args []string) error {
 		if mm == nil { // a random model whose weights match the design
 			kind := kindOf[c.Weights]
 			if mm = randomModels[kind]; mm == nil {
-				if mm, err = hwsim.RandomModel(hwsim.RandomSpec{Seed: 1, Cell: packed.LSTM, Weights: kind, Input: packed.OneHot, In: 50, Hidden: *hidden, Steps: 100}); err != nil {
+				if mm, err = packed.RandomModel(packed.RandomSpec{Cell: packed.LSTM, Weights: kind, Input: packed.OneHot, Vocab: 50, Hidden: []int{*hidden}, Steps: 100, Seed: 1, BatchNorm: true}); err != nil {
 					return err
 				}
 				randomModels[kind] = mm
