@@ -9,8 +9,10 @@
 //   - cpu: the most a 2-core CPU does in about an hour per notebook: the
 //     paper's model sizes where they fit (PTB word 1x300, sequential MNIST
 //     1x100), smaller where not (PTB characters 1x256), trained over whole
-//     epochs with the paper's optimizer and schedule. Its settings are
-//     provisional: each experiment documents them, to be sized by measurement.
+//     epochs with the paper's optimizer and schedule, scored on the whole
+//     test splits. Each experiment documents its settings and the time they
+//     took on this project's 2-core machine; notebooks/RESULTS.md holds the
+//     latest results.
 //   - paper: the exact settings of the paper's released run scripts
 //     (METHOD.md); hours to days, meant for a GPU (GOMLX_BACKEND=xla:cuda).
 package budget

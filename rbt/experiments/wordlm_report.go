@@ -175,7 +175,7 @@ func (r *WordLMResult) MemoryFigure() ([]byte, error) {
 }
 
 // Verdict compares the BN binary and BN ternary test perplexities with full
-// precision in both inference modes (the target: within 10 %), and
+// precision in both inference modes (the project's target: within 10 %), and
 // the model without normalization, as measured. Each line states its numbers.
 func (r *WordLMResult) Verdict() []string {
 	fp := r.Run("bn-fp")
