@@ -123,7 +123,8 @@ func ReviewMarkdown(rows []ReviewRow) string {
 	b.WriteString("# rbt next to the paper: the reviewer's table\n\n")
 	b.WriteString("Written by `make reproduce` from the headline rows the notebooks recorded (`RESULTS.csv` beside this file has " +
 		"the same rows); never edited by hand. Each notebook's latest run at each budget: `cpu` is the most a 2-core CPU " +
-		"trains in about an hour per notebook, `quick` the committed notebooks' outputs (minutes; not trained results). " +
+		"trains in about an hour per notebook, scored on the whole test splits; `quick` the committed notebooks' outputs " +
+		"(minutes of training, scored on fixed prefixes of the test splits that each notebook states: not trained results). " +
 		"*measured* is the mean over the seeds, *spread* their max - min; *epochs* the passes over the training split; " +
 		"the claims are this project's own targets (thresholds that make testable the paper's claim that binary and ternary " +
 		"BN-LSTMs come close to full precision once trained), and the published figures are cited beside them (\"not retrieved\": the " +
