@@ -61,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.cellTimeout, "cell-timeout", 0, "per-cell timeout (default: 10m at smoke, 3h otherwise)")
 	flag.StringVar(&o.kernel, "kernel", "gonb-rbt", "Jupyter kernel name (installed by .ci/setup.sh)")
 	flag.StringVar(&o.jupyter, "jupyter", "", "jupyter executable (default /usr/bin/jupyter, else jupyter on PATH)")
+	render := flag.Bool("render", false, "with -review: only rewrite the Markdown table from the CSV beside it (no notebook runs)")
 	flag.StringVar(&o.review, "review", "", "update this reviewer's table (e.g. notebooks/RESULTS.md, with RESULTS.csv beside it) with each notebook's headline rows as it finishes; never at smoke")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: nbrun [flags] [notebook.ipynb ...]   (default: notebooks/*.ipynb)")
@@ -70,6 +71,20 @@ func main() {
 	var err error
 	if o.budget, err = budget.Parse(*budgetName); err != nil {
 		fail(err)
+	}
+	if *render {
+		if o.review == "" {
+			fail(errors.New("-render needs -review PATH.md"))
+		}
+		rows, err := report.ReadReview(reviewCSV(o.review))
+		if err != nil {
+			fail(err)
+		}
+		if err := report.WriteReview(reviewCSV(o.review), o.review, rows); err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s: %d rows rewritten from %s\n", o.review, len(rows), reviewCSV(o.review))
+		return
 	}
 	if o.cellTimeout == 0 {
 		o.cellTimeout = budget.Pick(o.budget, 10*time.Minute, 3*time.Hour, 6*time.Hour, 72*time.Hour)
