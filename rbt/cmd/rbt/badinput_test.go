@@ -53,6 +53,7 @@ func TestBadInput(t *testing.T) {
 		{"train-unknown-task", nil, []string{"train", "-task", "ptb-word-x", "-dir", "D"}, "known: "},
 		{"train-unknown-model", nil, []string{"train", "-model", "bn-binray", "-dir", "D"}, "known: "},
 		{"train-unknown-model-in-list", nil, []string{"train", "-model", "bn-binary,nope", "-dir", "D"}, "known: "},
+		{"train-negative-seeds", nil, []string{"train", "-seeds", "-1", "-budget", "smoke", "-dir", "D"}, "-seeds -1: want >= 0"},
 		{"train-budget-typo", nil, []string{"train", "-budget", "smok", "-dir", "D"}, "use smoke"},
 		{"train-budget-env-typo", []string{"RBT_BUDGET=quik"}, []string{"train", "-dir", "D"}, "use smoke"},
 		{"train-negative-steps", nil, []string{"train", "-budget", "smoke", "-steps", "-5", "-dir", "D"}, "want >= 0"},

@@ -31,6 +31,7 @@ type knobs struct {
 	epochs                    int
 	lr                        float64
 	seed                      uint64
+	seeds                     int
 	budget                    budget.Budget
 	dir                       string
 	allowSample, skipGRUMNIST bool
@@ -83,6 +84,7 @@ func runTrain(args []string) error {
 	fs.IntVar(&k.epochs, "epochs", 0, "training epochs per model, for the tasks that count epochs (char, word, gru; 0: the budget's)")
 	fs.Float64Var(&k.lr, "lr", 0, "learning rate: Adam, or SGD for ptb-word; a constant schedule where the task decays it (0: the budget's)")
 	fs.Uint64Var(&k.seed, "seed", 0, "seed (0: the budget's)")
+	fs.IntVar(&k.seeds, "seeds", 0, "char tasks and gru: train the BN models (bn-fp, bn-binary, bn-ternary) with this many seeds, seed, seed+1, ...; the report gives mean and spread (0: the budget's; cpu PTB: 3)")
 	fs.BoolVar(&k.allowSample, "allow-sample", true, "use the labelled stand-in when a corpus is absent (never at -budget paper)")
 	fs.BoolVar(&k.skipGRUMNIST, "gru-char-only", false, "gru: train the PTB-character part only (no sequential MNIST)")
 	fs.Usage = func() {
@@ -325,6 +327,15 @@ func charKnobs(cfg *experiments.CharLMConfig, k knobs) error {
 	set(&cfg.SeqLen, k.length)
 	set(&cfg.Batch, k.batch)
 	set(&cfg.Seed, k.seed)
+	if k.seeds < 0 {
+		return fmt.Errorf("-seeds %d: want >= 0", k.seeds)
+	}
+	if k.seeds > 0 {
+		cfg.Seeds = k.seeds
+		if len(cfg.SeedModels) == 0 {
+			cfg.SeedModels = []string{"bn-fp", "bn-binary", "bn-ternary"}
+		}
+	}
 	if k.steps > 0 {
 		cfg.Steps = k.steps
 		if cfg.TradeOffSteps > k.steps {
