@@ -173,9 +173,9 @@ func ReviewMarkdown(rows []ReviewRow) string {
 		if pub != "" {
 			pub += cite(r.PublishedSource)
 		}
-		value := FormatValue(r.Value)
-		if !math.IsNaN(r.Value) && r.Value != math.Trunc(r.Value) {
-			value = fmt.Sprintf("%.3f", r.Value)
+		value := fmt.Sprintf("%.3f", r.Value) // BPC, ratios
+		if a := math.Abs(r.Value); a >= 10 {
+			value = fmt.Sprintf("%.1f", r.Value) // perplexities, accuracies in percent
 		}
 		t.Rows = append(t.Rows, []string{r.Model, r.Metric, value, seeds, spread, fmt.Sprintf("%.2f", r.Epochs), pub, r.Claim, r.Verdict})
 	}
