@@ -141,8 +141,9 @@ type CharLMConfig struct {
 //     a 2-core CPU budget of at most about 15 minutes per notebook),
 //     evaluation on fixed prefixes of the valid (12,801 chars) and test
 //     (32,001 chars) splits.
-//   - cpu (about an hour per notebook on a 2-core CPU; PTB measured: 1:40
-//     with its 16 runs): 1x256, length 100, batch 32, one whole epoch per
+//   - cpu (about an hour per notebook on a 2-core CPU; PTB is over it:
+//     measured 102 minutes of training and 11 of scoring for its 16 runs, on
+//     the 2-core machine shared with other work): 1x256, length 100, batch 32, one whole epoch per
 //     model (text8: 3,000 steps) at the paper's Adam 0.002, validation every
 //     500 steps and at the epoch end, valid and test on the whole splits; on
 //     PTB the three BN models train with 3 seeds (the tables give their mean
