@@ -100,11 +100,7 @@ func (c QuickstartConfig) charLM(testChars int) CharLMConfig {
 // train trains the BN model of c.Quantizer on data with TrainCharLM, in a
 // sub-directory of dir named after the model ("": a temporary directory).
 func (c QuickstartConfig) train(ctx context.Context, data *CharLMData, dir string, testChars int, w io.Writer) (*CharLMRun, error) {
-	name := "bn-" + c.Quantizer
-	if c.Quantizer == "fp" {
-		name = "bn-fp"
-	}
-	m, err := LookupCharLMModel(name)
+	m, err := LookupCharLMModel("bn-" + c.Quantizer)
 	if err != nil {
 		return nil, err
 	}
