@@ -82,20 +82,27 @@ func UpdateReview(rows, fresh []ReviewRow) []ReviewRow {
 			out = append(out, r)
 		}
 	}
-	out = append(out, fresh...)
+	return sortReview(append(out, fresh...))
+}
+
+// sortReview orders rows as the table shows them: the most trained budget
+// first (cpu, paper, quick, smoke), then by notebook, each notebook's rows in
+// their recorded order.
+func sortReview(rows []ReviewRow) []ReviewRow {
 	order := map[string]int{"cpu": 0, "paper": 1, "quick": 2, "smoke": 3}
-	slices.SortStableFunc(out, func(a, b ReviewRow) int {
+	slices.SortStableFunc(rows, func(a, b ReviewRow) int {
 		if d := order[a.Budget] - order[b.Budget]; d != 0 {
 			return d
 		}
 		return strings.Compare(a.Notebook, b.Notebook)
 	})
-	return out
+	return rows
 }
 
 // WriteReview writes rows as csvPath and renders them as the Markdown table
 // mdPath, one section per budget and one table per notebook.
 func WriteReview(csvPath, mdPath string, rows []ReviewRow) error {
+	rows = sortReview(slices.Clone(rows))
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write(reviewHeader)

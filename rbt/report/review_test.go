@@ -77,6 +77,14 @@ func TestReviewRoundTripAndUpdate(t *testing.T) {
 			t.Errorf("RESULTS.md lacks %q:\n%s", want, text)
 		}
 	}
+	// Rows read back in any order (a CSV merged by hand) still render cpu first.
+	if err := WriteReview(csvPath, md, []ReviewRow{next[1], next[2], next[0]}); err != nil {
+		t.Fatal(err)
+	}
+	text, _ = os.ReadFile(md)
+	if c, q := strings.Index(string(text), "## RBT_BUDGET=cpu"), strings.Index(string(text), "## RBT_BUDGET=quick"); c < 0 || q < 0 || c > q {
+		t.Errorf("cpu section at %d, quick at %d: want cpu first", c, q)
+	}
 }
 
 func TestReadReviewRejectsOtherFiles(t *testing.T) {
