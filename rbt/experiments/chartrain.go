@@ -19,7 +19,6 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/rbt-project/rbt/datasets"
 	"github.com/rbt-project/rbt/rbt/backend"
-	"github.com/rbt-project/rbt/rbt/budget"
 	"github.com/rbt-project/rbt/rbt/models"
 	"github.com/rbt-project/rbt/rbt/optim"
 	"github.com/rbt-project/rbt/rbt/packed"
@@ -148,17 +147,11 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	if j.m.Normalization == recurrent.None && j.m.Quantizer != "fp" {
 		ckptEvery = 1
 	}
-	every := 30 * time.Second
-	if j.cfg.Budget == budget.Smoke {
-		every = time.Hour // a line per validation is enough
-	} else if j.cfg.Budget == budget.Quick {
-		every = 10 * time.Second
-	}
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
 		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
 		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery, LogEvery: j.cfg.LogEvery,
-		Progress: progress, ProgressEvery: every, OnStep: onStep,
+		Progress: progress, ProgressEvery: progressEvery(j.cfg.Budget), OnStep: onStep,
 	})
 	if err != nil {
 		return nil, err

@@ -304,7 +304,7 @@ func qaRun(ctx context.Context, b compute.Backend, cfg QAConfig, m Recipe, net m
 		CheckpointEvery: int64(cfg.Steps), Keep: 1, Seed: int64(cfg.Seed),
 		Schedule:        optim.Geometric{Start: cfg.LRStart, Final: cfg.LRFinal, Epochs: epochs},
 		ExamplesPerStep: int64(cfg.Batch), Unit: "questions", Metric: "valid accuracy", HigherIsBetter: true,
-		CheckWeightsEvery: 50,
+		CheckWeightsEvery: 50, Progress: w, ProgressEvery: progressEvery(cfg.Budget),
 		OnStep: func(l *training.Loop, s training.StepInfo) error {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last))

@@ -308,7 +308,7 @@ func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m R
 		Dir: dir, Steps: int64(cfg.Steps), EvalEvery: evalEvery, CheckpointEvery: int64(cfg.Steps), Keep: 1,
 		Seed: int64(cfg.Seed), Schedule: optim.Geometric{Start: cfg.LRStart, Final: cfg.LRFinal, Epochs: epochs},
 		ExamplesPerStep: int64(cfg.Batch), Unit: "images", Metric: "valid accuracy", HigherIsBetter: true,
-		CheckWeightsEvery: 50,
+		CheckWeightsEvery: 50, Progress: w, ProgressEvery: progressEvery(cfg.Budget),
 		OnStep: func(l *training.Loop, s training.StepInfo) error {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last))

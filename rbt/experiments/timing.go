@@ -1,6 +1,10 @@
 package experiments
 
-import "time"
+import (
+	"time"
+
+	"github.com/rbt-project/rbt/rbt/budget"
+)
 
 // stepTiming splits measured training-step durations into the first step
 // (which builds and compiles the graph) and the mean of the others (the
@@ -18,4 +22,17 @@ func stepTiming(steps []time.Duration) (first, mean time.Duration) {
 		mean = sum / time.Duration(len(steps)-1)
 	}
 	return first, mean
+}
+
+// progressEvery is how often a training progress bar prints a line at a
+// budget: once an hour at smoke (CI logs need the validation lines only),
+// every 10 s at quick, every 30 s at the long budgets.
+func progressEvery(b budget.Budget) time.Duration {
+	switch b {
+	case budget.Smoke:
+		return time.Hour
+	case budget.Quick:
+		return 10 * time.Second
+	}
+	return 30 * time.Second
 }

@@ -237,10 +237,6 @@ func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCor
 	store := model.NewStore()
 	opt := optim.SGD().LearningRate(cfg.LR).ClipNorm(cfg.Clip).Done()
 	trainer := train.NewTrainer(be, store, lm.TrainLogits, models.WordLMLoss, opt, nil, nil)
-	every := map[budget.Budget]time.Duration{budget.Smoke: time.Hour, budget.Quick: 15 * time.Second}[cfg.Budget]
-	if every == 0 {
-		every = 30 * time.Second
-	}
 	logEvery := int64(100) // training-loss points of the history
 	if cfg.EvalEvery > 0 {
 		logEvery = max(cfg.EvalEvery/4, 1)
@@ -250,7 +246,7 @@ func TrainWordLM(ctx context.Context, cfg WordLMConfig, corpus *datasets.WordCor
 		Seed: int64(cfg.Seed), Schedule: optim.NewPlateau(cfg.LR, cfg.Factor, 0),
 		ExamplesPerStep: int64(cfg.Batch * cfg.BPTT), Unit: "words", Metric: "valid ppl",
 		CheckWeightsEvery: max(cfg.EvalEvery, 1), LogEvery: logEvery,
-		Progress: w, ProgressEvery: every,
+		Progress: w, ProgressEvery: progressEvery(cfg.Budget),
 	})
 	if err != nil {
 		return nil, err
