@@ -135,7 +135,8 @@ func ReviewMarkdown(rows []ReviewRow) string {
 		"*measured* is the mean over the seeds, *spread* their max - min; *epochs* the passes over the training split; " +
 		"the claims are this project's own targets (thresholds that make testable the paper's claim that binary and ternary " +
 		"BN-LSTMs come close to full precision once trained), and the published figures are cited beside them (\"not retrieved\": the " +
-		"paper's table values could not be obtained here, METHOD.md).\n")
+		"paper's table values could not be obtained here, METHOD.md). The executed `cpu` notebooks, with their learning " +
+		"curves and figures, are in [`cpu/`](cpu/) beside this file.\n")
 	if len(rows) == 0 {
 		b.WriteString("\nNo rows yet: run `make reproduce`.\n")
 		return b.String()

@@ -198,7 +198,8 @@ func runAll(ctx context.Context, o options, paths []string) error {
 // reviewCSV is the CSV beside the reviewer's Markdown table.
 func reviewCSV(md string) string { return strings.TrimSuffix(md, filepath.Ext(md)) + ".csv" }
 
-// updateReview replaces r's rows of this budget in the reviewer's table.
+// updateReview replaces r's rows of this budget in the reviewer's table; at
+// cpu and paper it also copies the executed notebook to <table dir>/<budget>/.
 func updateReview(o options, r runResult) error {
 	var fresh []report.ReviewRow
 	date := time.Now().UTC().Format("2006-01-02")
@@ -218,6 +219,19 @@ func updateReview(o options, r runResult) error {
 		return err
 	}
 	fmt.Printf("    %s: %d headline rows in %s\n", r.name, len(fresh), o.review)
+	if o.budget == budget.CPU || o.budget == budget.Paper {
+		// The trained runs' executed notebook (figures, logs) goes beside the
+		// table, to be committed with it: the committed notebooks/*.ipynb show
+		// quick outputs only.
+		dst := filepath.Join(filepath.Dir(o.review), string(o.budget), r.name+".ipynb")
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := copyFile(filepath.Join(o.out, r.name+".ipynb"), dst); err != nil {
+			return fmt.Errorf("keeping the executed notebook beside the table: %w", err)
+		}
+		fmt.Printf("    %s: executed notebook in %s\n", r.name, dst)
+	}
 	return nil
 }
 

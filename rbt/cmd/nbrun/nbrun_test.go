@@ -193,4 +193,16 @@ func TestReviewTable(t *testing.T) {
 	if !strings.Contains(string(text), "`01_ptb_char`, commit abc1234") {
 		t.Errorf("RESULTS.md:\n%s", text)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "quick")); err == nil {
+		t.Error("a quick run copied its notebook beside the table (the committed notebooks hold quick outputs)")
+	}
+	// At cpu the executed notebook is kept beside the table as well.
+	o.budget = budget.CPU
+	os.WriteFile(filepath.Join(dir, "01_ptb_char.ipynb"), []byte(`{"cells": []}`), 0o644)
+	if err := updateReview(o, r); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := os.ReadFile(filepath.Join(dir, "cpu", "01_ptb_char.ipynb")); err != nil || string(kept) != `{"cells": []}` {
+		t.Errorf("executed cpu notebook beside the table: %q, %v", kept, err)
+	}
 }
