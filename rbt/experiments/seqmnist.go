@@ -95,6 +95,14 @@ type SeqMNISTConfig struct {
 //     (the paper: per epoch over 200 epochs). Measured here: a training step over 784 unrolled steps costs
 //     about 20 s on this machine (196 steps: about 4 s; 49 steps: 0.12-0.8 s),
 //     so 784 steps cannot train at this budget. It is NOT the paper's setting.
+//   - cpu (about an hour for the eight runs on a 2-core CPU): 14x14 images
+//     (196 steps), the paper's 100 units and batch 100, 1,000 steps per model
+//     (two epochs of the 50,000 training images), Adam 0.004 -> 0.001 per
+//     epoch, validation on 5,000 images at 10 points, test on all 10,000.
+//     Measured here while another training shared the machine: 375 ms per
+//     step, 7 minutes per run with its evaluations. The full 784-step images
+//     cost 1.35 s per step (make bench-peer), four times as much: two epochs
+//     of them would take four hours.
 //   - paper: METHOD.md's: 28x28 (784 steps), 100 units, batch 100, 200 epochs
 //     of the 50,000 training images, validation every 500 batches, the whole
 //     test set.
