@@ -46,3 +46,28 @@ func TestQASmoke(t *testing.T) {
 		t.Error("table or results incomplete")
 	}
 }
+
+// TestQASettings: every budget validates; at quick and cpu every generated
+// training story is seen once (the reader memorizes stories it sees again
+// instead of learning to read them), and the learning rate still decays to
+// its final value within the run.
+func TestQASettings(t *testing.T) {
+	for _, b := range []budget.Budget{budget.Smoke, budget.Quick, budget.CPU, budget.Paper} {
+		c := QASettings(b)
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", b, err)
+		}
+		if err := c.Synthetic.Validate(); err != nil {
+			t.Errorf("%s: %v", b, err)
+		}
+		if b != budget.Quick && b != budget.CPU {
+			continue
+		}
+		if seen := c.Steps * c.Batch; c.Synthetic.Train < seen {
+			t.Errorf("%s: %d steps of %d see %d stories, only %d generated: stories repeat", b, c.Steps, c.Batch, seen, c.Synthetic.Train)
+		}
+		if c.LREpoch < 1 || c.Steps/c.LREpoch < 2 {
+			t.Errorf("%s: LREpoch %d over %d steps: the learning rate would not decay", b, c.LREpoch, c.Steps)
+		}
+	}
+}
