@@ -101,6 +101,13 @@ type WordLMConfig struct {
 //     paper's setting: the perplexities are those of models early in
 //     training, where the plateau schedule's lr cuts (at different steps for
 //     different models) weigh as much as the weights' precision.
+//   - cpu (about an hour for the six models on a 2-core CPU): the paper's
+//     embedding and LSTM of 300, 20 streams of 35 steps (the paper: 64), one
+//     whole epoch per model (1,327 steps), the paper's SGD (lr 20, divided by
+//     4 when validation stalls, clipping 0.25, dropout 0.5), validation at the
+//     epoch end and final scores on the whole valid and test splits.
+//     Measured here while another training shared the machine: about 0.4 s
+//     per step (1,700 words/s), 9 minutes of training per model.
 //   - paper: METHOD.md's: embedding 300, LSTM 300, batch 64, BPTT 35, 80
 //     epochs, validation at every epoch end on the whole split.
 func WordLMSettings(b budget.Budget) WordLMConfig {
