@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -292,7 +293,7 @@ func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m R
 	if err != nil {
 		return nil, fmt.Errorf("seqmnist: %w", err)
 	}
-	src := training.SourceFunc{N: batcher.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
+	base := training.SourceFunc{N: batcher.BatchesPerEpoch(), Fn: func(epoch, index int) (train.Batch, error) {
 		idx, err := batcher.Indices(epoch, index)
 		if err != nil {
 			return train.Batch{}, err
@@ -300,6 +301,7 @@ func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m R
 		x, y := tr.batch(idx)
 		return train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}, nil
 	}}
+	src := base
 	if cfg.LREpoch > 0 {
 		// Virtual epochs of LREpoch batches over the real epoch sequence.
 		real, per := src, cfg.LREpoch
@@ -354,13 +356,21 @@ func seqMNISTRun(ctx context.Context, b compute.Backend, cfg SeqMNISTConfig, m R
 	}
 	run.FirstStep, run.Step = stepTiming(stepTimes)
 	if run.Diverged == "" {
-		if run.TestDeploy, err = seqAccuracy(ctx, b, store, deploy, te, cfg.evalBatch()); err != nil {
+		calib := net
+		calib.Inference = recurrent.CalibrateMode
+		deployStore, err := calibratedStore(ctx, b, store, min(CalibrationBatches, base.N),
+			func(i int) (train.Batch, error) { return base.Fn(0, i) },
+			func(scope *model.Scope, inputs []*graph.Node) *graph.Node { return calib.Logits(scope, inputs[0]) })
+		if err != nil {
+			return nil, fmt.Errorf("seqmnist: %s: %w", run.Label(), err)
+		}
+		if run.TestDeploy, err = seqAccuracy(ctx, b, deployStore, deploy, te, cfg.evalBatch()); err != nil {
 			return nil, err
 		}
 		if run.TestCode, err = seqAccuracy(ctx, b, store, code, te, cfg.evalBatch()); err != nil {
 			return nil, err
 		}
-		if run.Packed, err = models.ExportSeqMNIST(b, store, "/"); err != nil {
+		if run.Packed, err = models.ExportSeqMNIST(b, deployStore, "/"); err != nil {
 			return nil, err
 		}
 	} else {

@@ -150,8 +150,9 @@ func (b *Builder) Done() (hidden *Node, final State) {
 
 	training := b.scope.IsTraining(g)
 	deploy := !training && b.mode == DeployMode
+	calibrate := !training && b.mode == CalibrateMode
 	q := b.q
-	if deploy {
+	if deploy || calibrate {
 		q = q.Deterministic()
 	}
 	final.H = make([]*Node, b.layers)
@@ -168,7 +169,7 @@ func (b *Builder) Done() (hidden *Node, final State) {
 		ls := b.scope.In("layer_%d", k)
 		lr := &layerRun{
 			b: b, scope: ls, k: k, g: g, q: q, batch: batch, steps: steps,
-			training: training, deploy: deploy, tokens: k == 0 && b.vocab > 0,
+			training: training, deploy: deploy, calibrate: calibrate, tokens: k == 0 && b.vocab > 0,
 		}
 		hs = lr.run(input)
 		final.H[k] = lr.hLast
@@ -191,7 +192,10 @@ type layerRun struct {
 	steps    int
 	training bool
 	deploy   bool
-	tokens   bool
+	// calibrate: CalibrateMode outside training: deterministic weights,
+	// batch statistics, population statistics averaged over the passes.
+	calibrate bool
+	tokens    bool
 
 	hLast, cLast *Node
 }
@@ -272,12 +276,20 @@ func (r *layerRun) updatesVar(steps int) *model.Variable {
 // several times, which made deploy mode of short runs much worse than code
 // mode (issue 16: War and Peace at 60 steps). After a few hundred updates
 // both rules give the same statistics.
-func (st bnStats) momentum(g *Graph, t int) *Node {
+//
+// With mean (CalibrateMode) it is n/(n+1) without the cap: after a
+// ResetPopulationCounts the statistics become the plain mean over the
+// calibration passes.
+func (st bnStats) momentum(g *Graph, t int, mean bool) *Node {
 	n := st.updates.NodeValue(g)
 	if n.Rank() == 1 {
 		n = Reshape(Slice(n, AxisRange(0, t)), t, 1)
 	}
-	return Min(Div(n, AddScalar(n, 1)), Scalar(g, n.DType(), Momentum))
+	m := Div(n, AddScalar(n, 1))
+	if mean {
+		return m
+	}
+	return Min(m, Scalar(g, n.DType(), Momentum))
 }
 
 // countUpdate adds one to the update count of the first t stored steps (those
@@ -311,9 +323,9 @@ func (st bnStats) folded(g *Graph, gamma, beta *Node) (scale, shift *Node) {
 }
 
 // update writes the running average of the batch statistics [T', width]
-// (T' <= T steps) into the population variables (training only), with the
-// weight of momentum.
-func (st bnStats) update(norm Normalization, means, variances *Node) {
+// (T' <= T steps) into the population variables (training and calibration
+// only), with the weight of momentum (the plain mean when mean is set).
+func (st bnStats) update(norm Normalization, means, variances *Node, mean bool) {
 	var m *Node
 	for _, p := range []struct {
 		v     *model.Variable
@@ -332,7 +344,7 @@ func (st bnStats) update(norm Normalization, means, variances *Node) {
 		}
 		head := Slice(old, AxisRange(0, t))
 		if m == nil {
-			m = st.momentum(g, t)
+			m = st.momentum(g, t, mean)
 		}
 		upd := Add(Mul(head, m), Mul(batch, OneMinus(m)))
 		if t < s {
@@ -429,8 +441,8 @@ func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node
 	default:
 		norm, means, variances := batchNorm(bx, perStep(gammaX))
 		bx = Add(norm, perStep(bias))
-		if r.training {
-			stX.update(b.norm, Reshape(means, T, width), Reshape(variances, T, width))
+		if r.training || r.calibrate {
+			stX.update(b.norm, Reshape(means, T, width), Reshape(variances, T, width), r.calibrate)
 		}
 	}
 	widths := make([]int, T)
@@ -574,10 +586,10 @@ func (r *layerRun) run(input *Node) []*Node {
 		}
 		hs[t] = h
 	}
-	if useBN && r.training {
-		stH.update(b.norm, Stack(meansH, 0), Stack(varsH, 0))
+	if useBN && (r.training || r.calibrate) {
+		stH.update(b.norm, Stack(meansH, 0), Stack(varsH, 0), r.calibrate)
 		if lstm {
-			stC.update(b.norm, Stack(meansC, 0), Stack(varsC, 0))
+			stC.update(b.norm, Stack(meansC, 0), Stack(varsC, 0), r.calibrate)
 		}
 		stH.countUpdate(g, T)
 	}
