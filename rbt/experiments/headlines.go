@@ -245,7 +245,16 @@ func (r *QAResult) Headlines() []report.Result {
 					h = h.AtLeast(targetQAAcc)
 				}
 			case "bn-binary", "bn-ternary":
-				h = h.WithinPoints(fp[mode], targetQAPoints, "of the full-precision reader").Cite(notRetrieved, srcPaper)
+				claim := fmt.Sprintf("within %g points of the full-precision reader", targetQAPoints)
+				if chance := 100 / r.MeanCandidates; r.MeanCandidates > 0 && !(fp[mode] > chance+targetQAPoints) {
+					// Two readers at chance are "within 5 points" of each other
+					// without having learned anything.
+					h = h.NotTestable(claim, fmt.Sprintf("the full-precision reader is within %g points of chance (%s%% vs %s%%)",
+						targetQAPoints, report.FormatValue(fp[mode]), report.FormatValue(chance)))
+				} else {
+					h = h.WithinPoints(fp[mode], targetQAPoints, "of the full-precision reader")
+				}
+				h = h.Cite(notRetrieved, srcPaper)
 			}
 			rs = append(rs, h)
 		}

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rbt-project/rbt/rbt/budget"
@@ -68,6 +69,33 @@ func TestQASettings(t *testing.T) {
 		}
 		if c.LREpoch < 1 || c.Steps/c.LREpoch < 2 {
 			t.Errorf("%s: LREpoch %d over %d steps: the learning rate would not decay", b, c.LREpoch, c.Steps)
+		}
+	}
+}
+
+// TestQAHeadlinesAtChance: binary and ternary readers compared with a
+// full-precision reader at chance get "not testable", not a vacuous "met";
+// once the reference has learned, the 5-point claim is judged.
+func TestQAHeadlinesAtChance(t *testing.T) {
+	for _, tt := range []struct {
+		fp, binary float64
+		want       string
+	}{{0.19, 0.18, "not testable"}, {0.99, 0.97, "met"}, {0.99, 0.80, "MISSED"}} {
+		r := &QAResult{Config: QASettings(budget.Quick), Synthetic: true, MeanCandidates: 6, Train: 12800, Runs: []*QARun{
+			{Model: QAModels[0], TestDeploy: tt.fp, TestCode: tt.fp},
+			{Model: QAModels[1], TestDeploy: tt.binary, TestCode: tt.binary},
+		}}
+		var got []string
+		for _, h := range r.Headlines() {
+			if strings.HasPrefix(h.Model, QAModels[1].Label) {
+				got = append(got, h.Verdict)
+				if !strings.HasPrefix(h.Verdict, tt.want) {
+					t.Errorf("fp %.2f, binary %.2f: verdict %q, want %s", tt.fp, tt.binary, h.Verdict, tt.want)
+				}
+			}
+		}
+		if len(got) != 2 {
+			t.Errorf("fp %.2f: %d binary rows, want 2 (deploy, code)", tt.fp, len(got))
 		}
 	}
 }

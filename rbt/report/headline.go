@@ -51,6 +51,15 @@ func (r Result) verdict(claim string, met bool, detail string) Result {
 	return r
 }
 
+// NotTestable states claim with the verdict "not testable: why", for a
+// comparison whose reference has not learned (a reader at chance): neither
+// met nor missed.
+func (r Result) NotTestable(claim, why string) Result {
+	r.Claim = claim
+	r.Verdict = "not testable: " + why
+	return r
+}
+
 // AtMost checks Value <= target (a loss: BPC, perplexity).
 func (r Result) AtMost(target float64) Result {
 	return r.verdict(fmt.Sprintf("at most %s", FormatValue(target)), r.Value <= target,
