@@ -3,31 +3,7 @@ package recurrent
 import (
 	"fmt"
 	"testing"
-
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-
-	"github.com/rbt-project/rbt/rbt/backend"
-	"github.com/rbt-project/rbt/rbt/quant"
 )
-
-// modeHidden evaluates 2-layer tc in inference mode on x outside training and
-// returns the last layer's hidden states; the exec writes back the variables
-// the graph updates (CalibrateMode's statistics).
-func modeHidden(t *testing.T, store *model.Store, tc testCase, mode Inference, x *tensors.Tensor) []float64 {
-	t.Helper()
-	out := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, xn *Node) *Node {
-		b := New(scope.In("rnn"), xn, tN).Cell(tc.cell).Quantizer(quant.MustLookup(tc.q)).
-			Normalization(tc.norm).Layers(2).Inference(mode).MaxSteps(tS)
-		if tc.tokens {
-			b.OneHot(tV)
-		}
-		h, _ := b.Done()
-		return h
-	}).MustCall(x)[0]
-	return fromTensor(out)
-}
 
 // TestCalibrateMatchesBatchStatistics: after ResetPopulationCounts and one
 // CalibrateMode pass over a batch, deploy mode on that batch gives the hidden
@@ -48,12 +24,12 @@ func TestCalibrateMatchesBatchStatistics(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s/tokens=%v", cellName(tc.cell), tc.q, tc.tokens), func(t *testing.T) {
 			store := trainedStore(t, tc, 2, uint64(30+i))
 			x := testInput(tc, 6, tS, uint64(40+i))
-			before := modeHidden(t, store, tc, DeployMode, x)
+			before := modeHidden(t, store, tc, 2, DeployMode, x)
 			if n := ResetPopulationCounts(store); n != 2 {
 				t.Fatalf("ResetPopulationCounts found %d layers, want 2", n)
 			}
-			calibrated := modeHidden(t, store, tc, CalibrateMode, x)
-			after := modeHidden(t, store, tc, DeployMode, x)
+			calibrated := modeHidden(t, store, tc, 2, CalibrateMode, x)
+			after := modeHidden(t, store, tc, 2, DeployMode, x)
 			if e := relErr(after, calibrated); e > 1e-4 {
 				t.Errorf("deploy after calibration differs from the calibration pass: rel err %.2g", e)
 			}
@@ -61,8 +37,8 @@ func TestCalibrateMatchesBatchStatistics(t *testing.T) {
 				t.Errorf("the training statistics already gave the calibrated states (rel err %.2g): the test shows nothing", e)
 			}
 			// A second batch: the statistics become the mean of both passes.
-			modeHidden(t, store, tc, CalibrateMode, testInput(tc, 6, tS, uint64(50+i)))
-			if e := relErr(modeHidden(t, store, tc, DeployMode, x), calibrated); e < 1e-4 {
+			modeHidden(t, store, tc, 2, CalibrateMode, testInput(tc, 6, tS, uint64(50+i)))
+			if e := relErr(modeHidden(t, store, tc, 2, DeployMode, x), calibrated); e < 1e-4 {
 				t.Errorf("a second calibration batch changed nothing (rel err %.2g)", e)
 			}
 			counts, _, err := hostValues(store, "/rnn/layer_0/"+VarPopUpdates)

@@ -195,9 +195,17 @@ func refBatchStats(p *refNet) map[string][][]float64 {
 // hidden states of the last layer as float64.
 func deployHidden(t *testing.T, store *model.Store, tc testCase, layers int, x *tensors.Tensor) []float64 {
 	t.Helper()
+	return modeHidden(t, store, tc, layers, DeployMode, x)
+}
+
+// modeHidden evaluates tc in inference mode outside training on x and returns
+// the last layer's hidden states; the exec writes back the variables the
+// graph updates (CalibrateMode's statistics).
+func modeHidden(t *testing.T, store *model.Store, tc testCase, layers int, mode Inference, x *tensors.Tensor) []float64 {
+	t.Helper()
 	out := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, xn *Node) *Node {
 		b := New(scope.In("rnn"), xn, tN).Cell(tc.cell).Quantizer(quant.MustLookup(tc.q)).
-			Normalization(tc.norm).Layers(layers).Inference(DeployMode).MaxSteps(tS)
+			Normalization(tc.norm).Layers(layers).Inference(mode).MaxSteps(tS)
 		if tc.tokens {
 			b.OneHot(tV)
 		}
