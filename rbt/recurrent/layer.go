@@ -378,18 +378,6 @@ func row(v *Node, t int) *Node {
 	return Slice(v, AxisRange(s, s+1))
 }
 
-// batchNorm normalizes x [B, width] over the batch axis with the batch
-// statistics and scales it: (x - mean) * (gamma/sqrt(var + eps)), biased
-// variance (gamma [1, width] is folded into the small per-unit factor). It
-// returns the result and the statistics [width].
-func batchNorm(x, gamma *Node) (norm, mean, variance *Node) {
-	meanK := ReduceAndKeep(x, ReduceMean, 0)
-	centered := Sub(x, meanK)
-	varK := ReduceAndKeep(Square(centered), ReduceMean, 0)
-	norm = Mul(centered, Div(gamma, Sqrt(AddScalar(varK, Epsilon))))
-	return norm, Squeeze(meanK, 0), Squeeze(varK, 0)
-}
-
 // rows returns rows min(t, S-1) of v [S, width] for t = 0..T-1, as [T, width]
 // (see row).
 func rows(v *Node, T int) *Node {
@@ -439,7 +427,7 @@ func (r *layerRun) inputSide(input, qx, bias, gammaX *Node, stX bnStats) []*Node
 		scaleX, shiftX := stX.folded(g, gammaX, bias)
 		bx = Add(Mul(bx, perStep(rows(scaleX, T))), perStep(rows(shiftX, T)))
 	default:
-		norm, means, variances := batchNorm(bx, perStep(gammaX))
+		norm, means, variances := newBatchNormalizer(perStep(gammaX)).normalize(bx)
 		bx = Add(norm, perStep(bias))
 		if r.training || r.calibrate {
 			stX.update(b.norm, Reshape(means, T, width), Reshape(variances, T, width), r.calibrate)
@@ -533,6 +521,13 @@ func (r *layerRun) run(input *Node) []*Node {
 	if lstm && useBN {
 		gammaC2, betaC2 = ExpandAxes(gammaC, 0), ExpandAxes(betaC, 0)
 	}
+	var bnH, bnC *batchNormalizer
+	if useBN && !r.deploy {
+		bnH = newBatchNormalizer(gammaH2)
+		if lstm {
+			bnC = newBatchNormalizer(gammaC2)
+		}
+	}
 	var meansH, varsH, meansC, varsC []*Node
 
 	// Gate blocks: LSTM [g | f i o] then [f | i | o]; GRU [r z | m] then [r | z].
@@ -547,7 +542,7 @@ func (r *layerRun) run(input *Node) []*Node {
 	// axis 1: the gradient of each step's product is then already in that
 	// layout, so the backward pass needs no per-step transpose of a G*n x n
 	// matrix (one transpose per pass instead of T).
-	recurrentProducts := newStepProducts(qh, T)
+	recurrentProducts := newStepProducts(qh, T, B, G)
 	for t := range T {
 		pxt := pxs[t]                      // [B, G*n]
 		ah := recurrentProducts.step(t, h) // h . Q(Wh): [B, G*n]
@@ -556,7 +551,7 @@ func (r *layerRun) run(input *Node) []*Node {
 		case r.deploy:
 			ah = Add(Mul(ah, row(scaleH, t)), row(shiftH, t))
 		default:
-			norm, mean, variance := batchNorm(ah, gammaH2)
+			norm, mean, variance := bnH.normalize(ah)
 			ah = norm
 			meansH, varsH = append(meansH, mean), append(varsH, variance)
 		}
@@ -572,7 +567,7 @@ func (r *layerRun) run(input *Node) []*Node {
 			case r.deploy:
 				cn = Add(Mul(c, row(scaleC, t)), row(shiftC, t))
 			default:
-				norm, mean, variance := batchNorm(c, gammaC2)
+				norm, mean, variance := bnC.normalize(c)
 				cn = Add(norm, betaC2)
 				meansC, varsC = append(meansC, mean), append(varsC, variance)
 			}

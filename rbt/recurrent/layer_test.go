@@ -311,18 +311,29 @@ func (f *fixture) checkGradients(t *testing.T, grads map[string][]float64, tol f
 // in code mode (the training computation: batch statistics), to 1e-4
 // norm-wise relative error (float64 graph; gradients against central finite
 // differences of the reference).
+//
+// Each case runs twice: with the recurrent product as one matrix product,
+// and cut into one product per gate block (stepProducts, forced here by a
+// threshold between the two sizes; at these sizes the Go backend's own
+// threshold keeps one product).
 func TestCellMatchesReference(t *testing.T) {
-	seed := uint64(1)
-	for _, cell := range []Cell{LSTM, GRU} {
-		for _, norm := range []Normalization{PerStepBN, SharedBN, None} {
-			for _, qn := range quant.Names() {
-				seed++
-				tc := testCase{cell: cell, q: qn, norm: norm, tokens: seed%2 == 0, dtype: dtypes.Float64}
-				f := newFixture(t, tc, seed)
-				hs, c, qx, qh, grads := f.run(t)
-				f.prepareRef(t, qx, qh)
-				f.checkForward(t, hs, c, 1e-4)
-				f.checkGradients(t, grads, 1e-4)
+	defer func(s int) { smallProduct = s }(smallProduct)
+	for _, blocked := range []bool{false, true} {
+		if blocked {
+			smallProduct = 2 * tB * tN * tN // one gate block: tB*tN*tN; all G >= 3: >= 3*tB*tN*tN
+		}
+		seed := uint64(1)
+		for _, cell := range []Cell{LSTM, GRU} {
+			for _, norm := range []Normalization{PerStepBN, SharedBN, None} {
+				for _, qn := range quant.Names() {
+					seed++
+					tc := testCase{cell: cell, q: qn, norm: norm, tokens: seed%2 == 0, dtype: dtypes.Float64}
+					f := newFixture(t, tc, seed)
+					hs, c, qx, qh, grads := f.run(t)
+					f.prepareRef(t, qx, qh)
+					f.checkForward(t, hs, c, 1e-4)
+					f.checkGradients(t, grads, 1e-4)
+				}
 			}
 		}
 	}
