@@ -165,10 +165,12 @@ func CharLMSettings(task string, b budget.Budget) (CharLMConfig, error) {
 	case budget.Quick:
 		cfg.Hidden, cfg.SeqLen, cfg.Batch = 256, 100, 32
 		// Every model, the k-bit points included, trains as long as the
-		// others. Measured on the idle 2-core machine after the speed work
-		// (issue 13): 0.16-0.2 s per step of the BN models, so the PTB
+		// others. Measured on the idle 2-core machine after the first speed
+		// work (issue 13): 0.16-0.2 s per step of the BN models, so the PTB
 		// notebook (10 models x 300 steps) takes about 12 minutes with its
-		// evaluations. The other corpora keep 60 steps.
+		// evaluations; since the gate-block products (2026-12-07, make
+		// bench-peer) 0.11-0.14 s: about 9 minutes by the same count (not
+		// re-timed). The other corpora keep 60 steps.
 		cfg.Steps, cfg.EvalEvery = 300, 50
 		if task != TaskPTBChar {
 			cfg.Steps, cfg.EvalEvery = 60, 20

@@ -87,8 +87,13 @@
 // (one row gather for token input or one [B*T, d] product, its BN as one
 // reduction), and so is the gradient of Q(Wh): one [n, T*B] x [T*B, G*n]
 // product instead of T small ones (grad.go: custom gradients through
-// graph.IdentityWithCustomGradient, the same sums in another order). Gate
-// blocks and per-step inputs are cut out by row-chunk gathers, whose gradient
-// is one Concatenate. See bench_test.go and `make bench-peer` for measured
-// step times.
+// graph.IdentityWithCustomGradient, the same sums in another order). Where a
+// gate block's product is small enough for the Go backend to multiply without
+// packing its operands (small batches: the char LM at hidden 256, batch 32),
+// the recurrent product is one product per gate block, forward and backward
+// (grad.go, smallProduct). Every batch normalization has the closed-form
+// backward pass instead of the autodiff of its forward graph. Gate blocks and
+// per-step inputs are cut out by row-chunk gathers, whose gradient is one
+// Concatenate. See bench_test.go and `make bench-peer` for measured step
+// times.
 package recurrent

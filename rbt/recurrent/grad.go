@@ -253,7 +253,7 @@ func (sp *stepProducts) step(t int, u *Node) *Node {
 //	dx     = k*(dy - mean_b(dy)) - c * (k*s^2*mean_b(dy*c))
 //	dgamma = s * sum_b(dy*c)
 //
-// four passes over [B, width] and two reductions, where autodiff builds about
+// five passes over [B, width] and two reductions, where autodiff builds about
 // ten (the gradients of the two means, the square and the broadcasts). The
 // gradients of gamma of every normalization are summed once, by the custom
 // gradient of gamma (built first, so it runs last: see the top of this file).
