@@ -107,7 +107,11 @@ type WordLMConfig struct {
 //     4 when validation stalls, clipping 0.25, dropout 0.5), validation at the
 //     epoch end and final scores on the whole valid and test splits.
 //     Measured here while another training shared the machine: about 0.4 s
-//     per step (1,700 words/s), 9 minutes of training per model.
+//     per step (1,700 words/s), 9 minutes of training per model. Since the
+//     gate-block products (issue 13) make bench-peer times this step at
+//     0.28-0.30 s (it was 0.35-0.40 s in the same benchmark): about 7
+//     minutes per model by the same count (not re-timed). quick's 128
+//     units are already small products: unchanged.
 //   - paper: METHOD.md's: embedding 300, LSTM 300, batch 64, BPTT 35, 80
 //     epochs, validation at every epoch end on the whole split.
 func WordLMSettings(b budget.Budget) WordLMConfig {
