@@ -6,12 +6,14 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// This file holds two gradient shortcuts for the unrolled recurrence. Both
-// change only how the backward pass is built, not what it computes: each
-// returns the gradient autodiff would return, summed in another order (so
-// the last bits of float32 sums may differ).
+// This file holds the gradient shortcuts of the unrolled recurrence: the
+// column split (colSplit), the per-step products (stepProducts, also cut into
+// gate blocks for the forward pass) and batch normalization
+// (batchNormalizer). They change only how the graph is built, not what it
+// computes: each returns the values and gradients autodiff would return,
+// summed in another order (so the last bits of float32 sums may differ).
 //
-// Both rest on graph.IdentityWithCustomGradient and on the order of reverse
+// They rest on graph.IdentityWithCustomGradient and on the order of reverse
 // autodiff: it visits nodes from the last built to the first, so a node's
 // custom gradient runs after those of every node built after it. A node built
 // early (the weight, the matrix being split) can therefore use gradients that
