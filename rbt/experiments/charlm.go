@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,6 +131,26 @@ type CharLMConfig struct {
 	// the mean and the spread over the seeds.
 	Seeds      int
 	SeedModels []string
+
+	// Options beyond the paper's recipe (the gap study measures each against
+	// it); their zero values are the paper's recipe.
+	//
+	// LatentLRScale multiplies the Adam step of the latent Wx, Wh of the
+	// quantized models (optim.AdamConfig.LatentStepScale: BinaryConnect's
+	// per-layer rate scale), leaving every other parameter at LR; 0 or 1: off.
+	// Chosen among the candidates because the other two cannot act
+	// here: every quantized product is batch-normalized, so a learned scale
+	// per gate block, or the scale that loss-aware binarization fits (Hou et
+	// al. 2017, 2018), is divided out by the normalization that follows;
+	// what is left to tune is how fast the latent weights, which set each
+	// weight's sampling probability, move.
+	LatentLRScale float64
+	// ResetMoments zeroes Adam's moments after every validation, as the
+	// released code does (METHOD.md: a quirk, off by default).
+	ResetMoments bool
+	// Distill trains the quantized models against a teacher as well
+	// (Distillation; the zero value: off).
+	Distill Distillation
 }
 
 // CharLMSettings returns the settings of task at budget b.
@@ -244,7 +265,26 @@ func (c CharLMConfig) Validate() error {
 	if c.Seeds < 0 {
 		return fmt.Errorf("experiments: char-LM config: %d seeds, want >= 0", c.Seeds)
 	}
-	return nil
+	if c.LatentLRScale < 0 || math.IsNaN(c.LatentLRScale) || math.IsInf(c.LatentLRScale, 0) {
+		return fmt.Errorf("experiments: char-LM config: latent learning-rate scale %v, want a finite value >= 0 (0 or 1: off)", c.LatentLRScale)
+	}
+	return c.Distill.Validate()
+}
+
+// recipeOptions describes the options beyond the paper's recipe that are
+// set ("" when none).
+func (c CharLMConfig) recipeOptions() string {
+	var opts []string
+	if c.LatentLRScale > 0 && c.LatentLRScale != 1 {
+		opts = append(opts, fmt.Sprintf("latent-weight step x%g", c.LatentLRScale))
+	}
+	if c.ResetMoments {
+		opts = append(opts, "Adam moments reset after every validation")
+	}
+	if c.Distill.Enabled() {
+		opts = append(opts, c.Distill.String())
+	}
+	return strings.Join(opts, ", ")
 }
 
 // seedsOf returns the seeds model name trains with: Seed, and Seed+1 ...
@@ -289,8 +329,12 @@ func (c CharLMConfig) String() string {
 	if c.TradeOffSteps > 0 && c.TradeOffSteps != c.Steps {
 		trade = fmt.Sprintf(", k-bit points %d steps", c.TradeOffSteps)
 	}
-	return fmt.Sprintf("budget %s, task %s: %s 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d",
-		c.Budget, c.Task, strings.ToUpper(cellName(c.cell())), c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed)
+	opts := ""
+	if o := c.recipeOptions(); o != "" {
+		opts = "; beyond the paper's recipe: " + o
+	}
+	return fmt.Sprintf("budget %s, task %s: %s 1x%d, length %d, batch %d, %s%s, %s, validation every %d steps on %s, test on %s, seed %d%s",
+		c.Budget, c.Task, strings.ToUpper(cellName(c.cell())), c.Hidden, c.SeqLen, c.Batch, bound, trade, lr, c.EvalEvery, chars(c.ValidChars), chars(c.TestChars), c.Seed, opts)
 }
 
 // CharLMResult is a whole char-LM experiment: every model of the config.
@@ -323,6 +367,9 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 		w = io.Discard
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckTeacher(cfg, data); err != nil {
 		return nil, err
 	}
 	dir, cleanup, err := runDir(dir, "rbt-charlm-")

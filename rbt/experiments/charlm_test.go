@@ -118,7 +118,51 @@ func tensorBytes(t *testing.T, x *tensors.Tensor) []byte {
 // statistics, Adam moments and counters, RNG state) must end bit-identical,
 // and so must the learning curve.
 func TestCharLMResumeIsBitIdentical(t *testing.T) {
-	cfg, data := tinyCharLM(t)
+	base, data := tinyCharLM(t)
+	teacher := tinyTeacher(t, base, data)
+	for _, tc := range []struct {
+		name string
+		opts func(*CharLMConfig)
+	}{
+		{"paper's recipe", func(*CharLMConfig) {}},
+		{"distilled, latent step x2, moments reset", func(c *CharLMConfig) {
+			c.Distill = Distillation{Teacher: teacher, Temperature: 2, Mix: 0.5}
+			c.LatentLRScale, c.ResetMoments = 2, true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.opts(&cfg)
+			checkResumeBitIdentical(t, cfg, data)
+		})
+	}
+}
+
+// tinyTeacher trains the tiny full-precision BN-LSTM for the distillation
+// tests and returns its run directory.
+func tinyTeacher(t *testing.T, cfg CharLMConfig, data *CharLMData) string {
+	t.Helper()
+	m, _ := LookupCharLMModel("bn-fp")
+	dir := filepath.Join(t.TempDir(), "bn-fp")
+	j, err := newCharLMJob(cfg, data, m, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.checkDir(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := j.loop(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func checkResumeBitIdentical(t *testing.T, cfg CharLMConfig, data *CharLMData) {
+	t.Helper()
 	m, _ := LookupCharLMModel("bn-binary")
 	newLoop := func(dir string, onStep func(*training.Loop, training.StepInfo) error) *training.Loop {
 		j, err := newCharLMJob(cfg, data, m, dir)

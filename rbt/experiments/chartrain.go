@@ -67,6 +67,10 @@ type charLMJob struct {
 	dir   string
 	steps int64
 	be    compute.Backend
+	// The options of the recipe that apply to this model (the quantized
+	// ones: the latent-weight scale and distillation), else zero.
+	latentScale float64
+	distill     Distillation
 }
 
 func newCharLMJob(cfg CharLMConfig, data *CharLMData, m Recipe, dir string) (*charLMJob, error) {
@@ -84,7 +88,16 @@ func newCharLMJob(cfg CharLMConfig, data *CharLMData, m Recipe, dir string) (*ch
 	if m.TradeOff && cfg.TradeOffSteps > 0 {
 		steps = cfg.TradeOffSteps
 	}
-	return &charLMJob{cfg: cfg, data: data, m: m, dir: dir, steps: steps, be: be}, nil
+	j := &charLMJob{cfg: cfg, data: data, m: m, dir: dir, steps: steps, be: be}
+	if quantized, err := m.Quantized(); err != nil {
+		return nil, err
+	} else if quantized {
+		j.latentScale, j.distill = cfg.LatentLRScale, cfg.Distill
+		if j.latentScale == 1 {
+			j.latentScale = 0
+		}
+	}
+	return j, nil
 }
 
 func (j *charLMJob) lm(mode recurrent.Inference) models.CharLM {
@@ -102,6 +115,13 @@ type runSettings struct {
 	EvalAtEpochEnd                                bool
 	ValidChars                                    int
 	Seed                                          uint64
+	// The options beyond the paper's recipe, absent from the file when off
+	// (so run directories of the paper's recipe read as before).
+	LatentLRScale float64 `json:",omitempty"`
+	ResetMoments  bool    `json:",omitempty"`
+	Teacher       string  `json:",omitempty"`
+	Temperature   float64 `json:",omitempty"`
+	Mix           float64 `json:",omitempty"`
 }
 
 const runSettingsFile = "charlm.json"
@@ -110,7 +130,9 @@ func (j *charLMJob) settings() runSettings {
 	return runSettings{Task: j.cfg.Task, Corpus: j.data.Corpus.Name, Model: j.m.Name, Quantizer: j.m.Quantizer,
 		Normalization: j.m.Normalization.String(), Hidden: j.cfg.Hidden, SeqLen: j.cfg.SeqLen, Batch: j.cfg.Batch,
 		Epochs: j.cfg.Epochs, Steps: j.steps, LR: j.cfg.LR, LRFinal: j.cfg.LRFinal, EvalEvery: j.cfg.EvalEvery,
-		EvalAtEpochEnd: j.cfg.EvalAtEpochEnd, ValidChars: j.cfg.ValidChars, Seed: j.cfg.Seed}
+		EvalAtEpochEnd: j.cfg.EvalAtEpochEnd, ValidChars: j.cfg.ValidChars, Seed: j.cfg.Seed,
+		LatentLRScale: j.latentScale, ResetMoments: j.cfg.ResetMoments,
+		Teacher: j.distill.Teacher, Temperature: j.distill.Temperature, Mix: j.distill.Mix}
 }
 
 // checkDir writes the run's settings into a new directory, or checks that an
@@ -129,12 +151,21 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	B, T := j.cfg.Batch, j.cfg.SeqLen
 	src := charWindowSource(windows, B, T)
 	store := model.NewStore()
-	opt := j.m.Adam(j.cfg.LR)
+	opt := j.m.AdamWith(j.cfg.LR, j.latentScale)
 	lm := j.lm(recurrent.CodeMode)
 	if err := lm.Validate(); err != nil {
 		return nil, err
 	}
-	trainer := train.NewTrainer(j.be, store, lm.Logits, models.CharLMLoss, opt, nil, nil)
+	lossFn := models.CharLMLoss
+	if j.distill.Enabled() {
+		teacher, err := loadTeacher(j.be, j.distill, j.data)
+		if err != nil {
+			return nil, err
+		}
+		src = withTeacher(src, teacher)
+		lossFn = models.DistillLoss(j.distill.Temperature, j.distill.Mix)
+	}
+	trainer := train.NewTrainer(j.be, store, lm.Logits, lossFn, opt, nil, nil)
 	var sched optim.Schedule = optim.Constant(j.cfg.LR)
 	if j.cfg.LRFinal != j.cfg.LR {
 		sched = optim.Geometric{Start: j.cfg.LR, Final: j.cfg.LRFinal, Epochs: max(j.cfg.Epochs, 1)}
@@ -150,7 +181,7 @@ func (j *charLMJob) loop(progress io.Writer, onStep func(*training.Loop, trainin
 	loop, err := training.New(trainer, src, training.Config{
 		Dir: j.dir, Epochs: j.cfg.Epochs, Steps: j.steps, EvalEvery: j.cfg.EvalEvery, EvalAtEpochEnd: j.cfg.EvalAtEpochEnd,
 		Seed: int64(j.cfg.Seed), Schedule: sched, ExamplesPerStep: int64(B * T), Unit: "chars", Metric: "valid BPC",
-		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery, LogEvery: j.cfg.LogEvery,
+		CheckpointEvery: ckptEvery, CheckWeightsEvery: ckptEvery, LogEvery: j.cfg.LogEvery, ResetMomentsAfterEval: j.cfg.ResetMoments,
 		Progress: progress, ProgressEvery: progressEvery(j.cfg.Budget), OnStep: onStep,
 	})
 	if err != nil {

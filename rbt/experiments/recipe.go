@@ -51,8 +51,12 @@ const NoBNGradientClip = 5
 // gradients clipped element-wise for the quantized no-BN ablations, and the
 // latent weights bounded for the quantizers that ask for it (BinaryConnect
 // and ternary connect: [-1, 1]).
-func (r Recipe) Adam(lr float64) optimizer.Interface {
-	opt := optim.Adam().LearningRate(lr).ClipLatent(r.ClipLatent)
+func (r Recipe) Adam(lr float64) optimizer.Interface { return r.AdamWith(lr, 0) }
+
+// AdamWith is Adam with the step of the latent Wx, Wh multiplied by
+// latentScale (optim.AdamConfig.LatentStepScale; 0 or 1: as Adam).
+func (r Recipe) AdamWith(lr, latentScale float64) optimizer.Interface {
+	opt := optim.Adam().LearningRate(lr).ClipLatent(r.ClipLatent).LatentStepScale(latentScale)
 	if r.Normalization == recurrent.None && r.Quantizer != "fp" {
 		opt.ClipGradient(NoBNGradientClip)
 	}
@@ -60,6 +64,18 @@ func (r Recipe) Adam(lr float64) optimizer.Interface {
 		opt.LatentBound(q.LatentBound)
 	}
 	return opt.Done()
+}
+
+// Quantized reports whether the recipe's Wx, Wh are stored below full
+// precision (the quantizer registry's bit width), the models that the
+// options beyond the paper's recipe (latent-weight scale, distillation)
+// apply to.
+func (r Recipe) Quantized() (bool, error) {
+	q, err := quant.Lookup(r.Quantizer)
+	if err != nil {
+		return false, fmt.Errorf("experiments: model %s: %w", r.Name, err)
+	}
+	return q.Bits < 32, nil
 }
 
 // Validate checks that the quantizer is registered and the cell known.

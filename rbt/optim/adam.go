@@ -74,6 +74,7 @@ type AdamConfig struct {
 	clipLatent   bool
 	clipGradient float64
 	latentBound  float64
+	latentScale  float64
 	resetEvery   int
 	isLatent     func(name string) bool
 }
@@ -127,6 +128,20 @@ func (c *AdamConfig) ClipGradient(limit float64) *AdamConfig { c.clipGradient = 
 // [-1, 1], so that a sign can always flip back), also used by ternary connect
 // (Lin et al. 2016). The paper's binary/ternary recipe uses ClipLatent instead.
 func (c *AdamConfig) LatentBound(b float64) *AdamConfig { c.latentBound = b; return c }
+
+// LatentStepScale multiplies the Adam step of the latent quantized matrices
+// (the LatentRule variables) by s, before ClipLatent's clip; every other
+// parameter keeps the configured learning rate (s <= 0 or 1, the default:
+// no scaling). It is BinaryConnect's per-layer learning-rate scale
+// (Courbariaux et al. 2015 multiply the rate of each binarized layer by a
+// constant of its Glorot range) adapted to Adam, whose step is about the
+// learning rate whatever the gradient's size: the latent weights set the
+// sampling probability of each quantized weight (clip((W/W0+1)/2, 0, 1) for
+// binary, clip(|W|/W0, 0, 1) for ternary), so the scale sets how many steps a
+// weight takes to cross [-W0, W0] without changing the rate of the batch-norm
+// gains, biases and softmax, which a model's full-precision learning rate
+// fits.
+func (c *AdamConfig) LatentStepScale(s float64) *AdamConfig { c.latentScale = s; return c }
 
 // LatentRule replaces quant.IsLatent as the rule (on the variable's base name)
 // that selects the matrices whose step ClipLatent clips.
@@ -208,6 +223,9 @@ func (o *adam) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, dtype
 		m1Var.SetNodeValue(m)
 		m2Var.SetNodeValue(vv)
 		step := Div(Mul(at, m), Add(Sqrt(vv), eps))
+		if latent && c.latentScale > 0 && c.latentScale != 1 {
+			step = MulScalar(step, c.latentScale)
+		}
 		if c.clipLatent && latent {
 			w0, err := LatentW0(v.Name(), v.Shape())
 			if err != nil {

@@ -86,7 +86,11 @@ func (r *refAdam) reset() {
 	r.t = 0
 }
 
-func (r *refAdam) step(w, target []float64, lr, clip float64) {
+func (r *refAdam) step(w, target []float64, lr, clip float64) { r.scaledStep(w, target, lr, 1, clip) }
+
+// scaledStep is step with the Adam step multiplied by scale before the clip
+// (AdamConfig.LatentStepScale).
+func (r *refAdam) scaledStep(w, target []float64, lr, scale, clip float64) {
 	if r.m == nil {
 		r.m, r.v = make([]float64, len(w)), make([]float64, len(w))
 	}
@@ -96,7 +100,7 @@ func (r *refAdam) step(w, target []float64, lr, clip float64) {
 		g := w[i] - target[i]
 		r.m[i] = 0.9*r.m[i] + 0.1*g
 		r.v[i] = 0.999*r.v[i] + 0.001*g*g
-		s := at * r.m[i] / (math.Sqrt(r.v[i]) + 1e-8)
+		s := scale * at * r.m[i] / (math.Sqrt(r.v[i]) + 1e-8)
 		if clip > 0 {
 			s = max(-clip, min(clip, s))
 		}
@@ -138,14 +142,22 @@ func TestAdamMatchesReleasedFormula(t *testing.T) {
 		clip       bool
 		resetEvery int
 		lrChange   float64 // learning rate set from the host after step 2 (0: none)
+		// latentScale multiplies the step of the latent qw_w only (0: not set).
+		latentScale float64
 	}{
 		{name: "plain"},
+		{name: "latent step scale 3: qw_w moves 3x, b as plain", latentScale: 3},
+		{name: "latent step scale 0.5", latentScale: 0.5},
 		{name: "clip enabled, steps below W0", clip: true},
 		{name: "reset every 2", resetEvery: 2},
 		{name: "lr changed from host", lrChange: 0.03},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newProblem(t, Adam().LearningRate(lr).ClipLatent(tc.clip).ResetEvery(tc.resetEvery).Done())
+			p := newProblem(t, Adam().LearningRate(lr).ClipLatent(tc.clip).ResetEvery(tc.resetEvery).LatentStepScale(tc.latentScale).Done())
+			scale := 1.0
+			if tc.latentScale > 0 {
+				scale = tc.latentScale
+			}
 			w, b := flat(w0), f64(b0)
 			var rw, rb refAdam
 			curLR := lr
@@ -161,7 +173,7 @@ func TestAdamMatchesReleasedFormula(t *testing.T) {
 					}
 				}
 				p.step(t)
-				rw.step(w, flat(tw), curLR, 0)
+				rw.scaledStep(w, flat(tw), curLR, scale, 0)
 				rb.step(b, f64(tb), curLR, 0)
 				gw, gb := p.values(t)
 				assertClose(t, "w", gw, w, 2e-6)
