@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -35,6 +36,10 @@ type knobs struct {
 	budget                    budget.Budget
 	dir                       string
 	allowSample, skipGRUMNIST bool
+	// The char-LM options beyond the paper's recipe (experiments.CharLMConfig).
+	latentLRScale float64
+	resetMoments  bool
+	distill       experiments.Distillation
 }
 
 // trainTasks are the tasks of `rbt train -task`, in notebook order, with
@@ -87,6 +92,12 @@ func runTrain(args []string) error {
 	fs.IntVar(&k.seeds, "seeds", 0, "char tasks and gru: train the BN models (bn-fp, bn-binary, bn-ternary) with this many seeds, seed, seed+1, ...; the report gives mean and spread (0: the budget's; cpu PTB: 3)")
 	fs.BoolVar(&k.allowSample, "allow-sample", true, "use the labelled stand-in when a corpus is absent (never at -budget paper)")
 	fs.BoolVar(&k.skipGRUMNIST, "gru-char-only", false, "gru: train the PTB-character part only (no sequential MNIST)")
+	def := experiments.DefaultDistillation("")
+	fs.StringVar(&k.distill.Teacher, "distill-teacher", "", "char tasks: distill the quantized models from this trained char-LM run directory (or checkpoint), e.g. runs/ptb-char/cpu/bn-fp")
+	fs.Float64Var(&k.distill.Temperature, "distill-temperature", def.Temperature, "with -distill-teacher: the softmax temperature T > 0")
+	fs.Float64Var(&k.distill.Mix, "distill-mix", def.Mix, "with -distill-teacher: the weight in [0, 1] of the teacher's term")
+	fs.Float64Var(&k.latentLRScale, "latent-lr-scale", 0, "char tasks: multiply the Adam step of the quantized models' latent Wx, Wh by this (0 or 1: the paper's recipe)")
+	fs.BoolVar(&k.resetMoments, "reset-moments", false, "char tasks: reset Adam's moments after every validation, as the authors' released code does")
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintln(out, "usage: rbt train -task T -dir D [flags]   (the notebooks' experiments, headless and resumable)")
@@ -109,6 +120,18 @@ func runTrain(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if k.distill.Teacher == "" {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "distill-temperature" || f.Name == "distill-mix" {
+				stray = append(stray, "-"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return fmt.Errorf("%s: set -distill-teacher (the teacher's run directory) too", strings.Join(stray, ", "))
+		}
+		k.distill = experiments.Distillation{}
 	}
 	if k.dir == "" {
 		return errors.New("-dir is required (the checkpoint and results directory)")
@@ -190,6 +213,10 @@ func set[T comparable](dst *T, v T) {
 // checks them and loads what the task's data loader can check up front
 // (bad input), and returns the run itself.
 func prepareTask(task string, k knobs) (taskRun, error) {
+	if (k.latentLRScale != 0 || k.resetMoments || k.distill.Enabled()) && !isCharTask(task) {
+		return nil, fmt.Errorf("-latent-lr-scale, -reset-moments and -distill-teacher are options of the char-LM trainer: tasks %s and gru, not %s",
+			strings.Join(experiments.CharLMTasks(), ", "), task)
+	}
 	switch task {
 	case experiments.TaskPTBChar, experiments.TaskWarAndPeace, experiments.TaskLinux, experiments.TaskText8:
 		cfg, err := experiments.CharLMSettings(task, k.budget)
@@ -201,6 +228,9 @@ func prepareTask(task string, k knobs) (taskRun, error) {
 		}
 		data, err := experiments.LoadCharLMData(task, k.allowSample && k.budget != budget.Paper)
 		if err != nil {
+			return nil, err
+		}
+		if err := experiments.CheckTeacher(cfg, data); err != nil {
 			return nil, err
 		}
 		fmt.Printf("%s\ndata: %s\n", cfg, data.Label)
@@ -321,6 +351,11 @@ func prepareTask(task string, k knobs) (taskRun, error) {
 	return nil, fmt.Errorf("unknown task %q (known: %s)", task, strings.Join(taskNames(), ", "))
 }
 
+// isCharTask reports whether task trains through the char-LM trainer.
+func isCharTask(task string) bool {
+	return task == "gru" || slices.Contains(experiments.CharLMTasks(), task)
+}
+
 // charKnobs applies the knobs to a char-LM configuration (LSTM or GRU).
 func charKnobs(cfg *experiments.CharLMConfig, k knobs) error {
 	set(&cfg.Hidden, k.hidden)
@@ -351,6 +386,7 @@ func charKnobs(cfg *experiments.CharLMConfig, k knobs) error {
 	if k.lr > 0 {
 		cfg.LR, cfg.LRFinal = k.lr, k.lr
 	}
+	cfg.LatentLRScale, cfg.ResetMoments, cfg.Distill = k.latentLRScale, k.resetMoments, k.distill
 	if len(k.models) > 0 {
 		cfg.Models = nil
 		for _, name := range k.models {
