@@ -58,6 +58,12 @@ func TestTrainBadFlags(t *testing.T) {
 		{[]string{"-task", "ptb-char", "-dir", dir, "-hidden", "-3"}, "-hidden -3"},
 		{[]string{"-task", "ptb-char", "-dir", dir, "extra"}, "unexpected arguments"},
 		{[]string{"-task", "ptb-word", "-dir", dir, "-budget", "smoke", "-model", "zz"}, "unknown word-LM model \"zz\""},
+		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-distill-mix", "0.3"}, "set -distill-teacher"},
+		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-distill-teacher", filepath.Join(dir, "none")}, "distillation teacher"},
+		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-distill-teacher", dir, "-distill-temperature", "0"}, "temperature 0"},
+		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-distill-teacher", dir, "-distill-mix", "2"}, "mix 2"},
+		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-latent-lr-scale", "-1"}, "latent learning-rate scale -1"},
+		{[]string{"-task", "smnist", "-dir", dir, "-budget", "smoke", "-reset-moments"}, "options of the char-LM trainer"},
 	} {
 		err := runTrain(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
