@@ -81,11 +81,3 @@ func TestNoBNAblationsTrain(t *testing.T) {
 		}
 	}
 }
-
-func meanOf(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
