@@ -53,6 +53,7 @@ var trainTasks = []struct{ name, notebook, length string }{
 	{"smnist", "06", "pixels per image: a square (49, 196 or 784)"},
 	{"qa", "07", "longest document kept, in tokens (real corpus)"},
 	{"gru", "08", "characters per window (the PTB-character part)"},
+	{experiments.TaskGapStudy, "11", "fixed by the budget (the study's settings: rbt train -task gap-study -budget B prints them)"},
 }
 
 func taskNames() []string {
@@ -218,6 +219,23 @@ func prepareTask(task string, k knobs) (taskRun, error) {
 			strings.Join(experiments.CharLMTasks(), ", "), task)
 	}
 	switch task {
+	case experiments.TaskGapStudy:
+		if k.hidden != 0 || k.length != 0 || k.batch != 0 || k.steps != 0 || k.epochs != 0 || k.lr != 0 || k.seed != 0 || k.seeds != 0 || len(k.models) > 0 ||
+			k.latentLRScale != 0 || k.resetMoments || k.distill.Enabled() {
+			return nil, errors.New("the gap study's settings come from its budget: give -budget and -dir only (train one setting of your own with -task ptb-char)")
+		}
+		cfg, err := experiments.GapStudySettings(k.budget)
+		if err != nil {
+			return nil, err
+		}
+		data, err := experiments.LoadCharLMData(experiments.TaskPTBChar, k.allowSample && k.budget != budget.Paper)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Printf("%s\ndata: %s\n", cfg, data.Label)
+		return func(ctx context.Context) (experiments.Result, error) {
+			return experiments.RunGapStudy(ctx, cfg, data, k.dir, os.Stdout)
+		}, nil
 	case experiments.TaskPTBChar, experiments.TaskWarAndPeace, experiments.TaskLinux, experiments.TaskText8:
 		cfg, err := experiments.CharLMSettings(task, k.budget)
 		if err != nil {

@@ -64,6 +64,7 @@ func TestTrainBadFlags(t *testing.T) {
 		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-distill-teacher", dir, "-distill-mix", "2"}, "mix 2"},
 		{[]string{"-task", "ptb-char", "-dir", dir, "-budget", "smoke", "-latent-lr-scale", "-1"}, "latent learning-rate scale -1"},
 		{[]string{"-task", "smnist", "-dir", dir, "-budget", "smoke", "-reset-moments"}, "options of the char-LM trainer"},
+		{[]string{"-task", "gap-study", "-dir", dir, "-budget", "smoke", "-hidden", "64"}, "settings come from its budget"},
 	} {
 		err := runTrain(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
