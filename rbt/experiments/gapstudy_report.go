@@ -11,6 +11,7 @@ import (
 	"math"
 	"maps"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -500,4 +501,80 @@ func (r *GapStudyResult) Verdicts() []string {
 			g.Model.Label, g.Setting.Label, g.Gap["deploy"], b.Gap["deploy"], d, read))
 	}
 	return out
+}
+
+// Reading is the notebook's reading of this run, written from its numbers
+// (Markdown): the gap at each width, how it moved while training, the best
+// setting of each quantizer and the trend's prediction.
+func (r *GapStudyResult) Reading() string {
+	var b strings.Builder
+	rows := r.Rows()
+	b.WriteString("**What this run measured** (test BPC, deploy mode, against the best full-precision model of the same budget).\n\n")
+	for _, fam := range []string{"binary", "ternary"} {
+		var parts []string
+		var xs, ys []float64
+		for _, g := range rows {
+			if g.Setting.Series == SeriesWidth && family(g.Model) == fam && g.Reference != nil {
+				parts = append(parts, fmt.Sprintf("%+.1f%% at 1x%d", g.Gap["deploy"], g.Setting.Char.Hidden))
+				xs, ys = append(xs, math.Log10(float64(g.Setting.Char.Hidden))), append(ys, g.Gap["deploy"])
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		trend := ""
+		if len(xs) >= 2 {
+			slope := leastSquaresSlope(xs, ys)
+			dir := "narrows"
+			if slope > 0 {
+				dir = "widens"
+			}
+			trend = fmt.Sprintf(": the gap %s with width, by %.1f points per doubling of the hidden size (least squares)", dir, math.Abs(slope)*math.Log10(2))
+		}
+		fmt.Fprintf(&b, "- *Width* (BN %s, %s characters each): %s%s.\n", fam, r.widthChars(), strings.Join(parts, ", "), trend)
+	}
+	for _, fam := range []string{"binary", "ternary"} {
+		byRun := r.curvePoints(fam)
+		for _, name := range slices.Sorted(maps.Keys(byRun)) {
+			pts := byRun[name]
+			if len(pts) < 2 {
+				continue
+			}
+			first, last := pts[0], pts[len(pts)-1]
+			fmt.Fprintf(&b, "- *Length* (BN %s 1x%d, validation BPC in code mode): %+.1f%% after %s characters, %+.1f%% after %s.\n",
+				fam, first.Hidden, first.Gap, formatChars(int64(first.Chars)), last.Gap, formatChars(int64(last.Chars)))
+		}
+	}
+	for _, v := range r.Verdicts() {
+		if strings.HasPrefix(v, "BN binary, target") || strings.HasPrefix(v, "BN ternary, target") {
+			fmt.Fprintf(&b, "- *Best setting*: %s.\n", v)
+		}
+	}
+	for _, fam := range []string{"binary", "ternary"} {
+		if tr, err := r.Trend(fam, 1000, r.paperChars()); err == nil {
+			fmt.Fprintf(&b, "- *Trend* (BN %s): %s.\n", fam, tr.PredictionLabel)
+		}
+	}
+	return b.String()
+}
+
+// widthChars is the characters seen by each run of the width series.
+func (r *GapStudyResult) widthChars() string {
+	for _, g := range r.Rows() {
+		if g.Setting.Series == SeriesWidth {
+			return formatChars(g.Chars)
+		}
+	}
+	return "?"
+}
+
+// leastSquaresSlope is the slope of the least-squares line through (xs, ys).
+func leastSquaresSlope(xs, ys []float64) float64 {
+	mx, my := meanOf(xs), meanOf(ys)
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return sxy / sxx
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -211,9 +212,16 @@ func TestGapStudySmoke(t *testing.T) {
 	if len(rep.Figures) == 0 || len(rep.Rows) == 0 || len(rep.Verdicts) == 0 {
 		t.Errorf("report: %d figures, %d rows, %d verdicts", len(rep.Figures), len(rep.Rows), len(rep.Verdicts))
 	}
+	reading := res.Reading()
 	for _, g := range res.Rows() {
 		if g.Model.Quantizer != "fp" && g.Reference == nil {
 			t.Errorf("%s/%s has no full-precision reference", g.Setting.Name, g.Model.Name)
+		}
+		// The reading quotes this run's width gaps.
+		if g.Setting.Series == SeriesWidth && g.Reference != nil {
+			if want := fmt.Sprintf("%+.1f%% at 1x%d", g.Gap["deploy"], g.Setting.Char.Hidden); !strings.Contains(reading, want) {
+				t.Errorf("the reading lacks %q:\n%s", want, reading)
+			}
 		}
 	}
 }
