@@ -217,6 +217,13 @@ func TestGapStudySmoke(t *testing.T) {
 		if g.Model.Quantizer != "fp" && g.Reference == nil {
 			t.Errorf("%s/%s has no full-precision reference", g.Setting.Name, g.Model.Name)
 		}
+		// Deploy mode and the packed export hold for every option: the packed
+		// engine scores what GoMLX's deploy mode scores.
+		for _, run := range g.Runs {
+			if math.Abs(run.PackedBPC-run.DeployBPC) > 1e-3 {
+				t.Errorf("%s/%s: packed engine %.5f BPC, GoMLX deploy %.5f", g.Setting.Name, run.Model.Name, run.PackedBPC, run.DeployBPC)
+			}
+		}
 		// The reading quotes this run's width gaps.
 		if g.Setting.Series == SeriesWidth && g.Reference != nil {
 			if want := fmt.Sprintf("%+.1f%% at 1x%d", g.Gap["deploy"], g.Setting.Char.Hidden); !strings.Contains(reading, want) {
