@@ -359,6 +359,32 @@ func (r *CharLMResult) Run(name string) *CharLMRun {
 	return nil
 }
 
+// charLMJobSpec is one model and seed of a char-LM run and its directory.
+type charLMJobSpec struct {
+	m    Recipe
+	seed uint64
+	dir  string
+}
+
+// jobs lists the runs of cfg under dir: every model's first seed, then the
+// extra seeds, so that the first pass alone is a whole table.
+func (cfg CharLMConfig) jobs(dir string) []charLMJobSpec {
+	var jobs []charLMJobSpec
+	for pass := 0; pass < max(cfg.Seeds, 1); pass++ {
+		for _, name := range cfg.Models {
+			m, _ := LookupCharLMRecipe(cfg.cell(), name)
+			if seeds := cfg.seedsOf(name); pass < len(seeds) {
+				sub := m.Name
+				if pass > 0 {
+					sub = fmt.Sprintf("%s-seed%d", m.Name, seeds[pass])
+				}
+				jobs = append(jobs, charLMJobSpec{m, seeds[pass], filepath.Join(dir, sub)})
+			}
+		}
+	}
+	return jobs
+}
+
 // RunCharLM trains and evaluates every model of cfg on data, each in its own
 // subdirectory of dir (which resumes unfinished runs; "" uses a temporary
 // directory removed at the end). Progress goes to w.
@@ -379,25 +405,7 @@ func RunCharLM(ctx context.Context, cfg CharLMConfig, data *CharLMData, dir stri
 	defer cleanup()
 	res := &CharLMResult{Config: cfg, Data: data, Seeded: map[string][]*CharLMRun{}}
 	start := time.Now()
-	// Every model's first seed, then the extra seeds: the first pass alone is a whole table.
-	type job struct {
-		m    Recipe
-		seed uint64
-		dir  string
-	}
-	var jobs []job
-	for pass := 0; pass < max(cfg.Seeds, 1); pass++ {
-		for _, name := range cfg.Models {
-			m, _ := LookupCharLMRecipe(cfg.cell(), name)
-			if seeds := cfg.seedsOf(name); pass < len(seeds) {
-				sub := m.Name
-				if pass > 0 {
-					sub = fmt.Sprintf("%s-seed%d", m.Name, seeds[pass])
-				}
-				jobs = append(jobs, job{m, seeds[pass], filepath.Join(dir, sub)})
-			}
-		}
-	}
+	jobs := cfg.jobs(dir)
 	for i, jb := range jobs {
 		fmt.Fprintf(w, "\n[%d/%d] %s (%s, %s), seed %d\n", i+1, len(jobs), jb.m.Label, jb.m.Quantizer, jb.m.Normalization, jb.seed)
 		c := cfg

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,6 +61,11 @@ type GapSetting struct {
 type GapStudyConfig struct {
 	Budget   budget.Budget
 	Settings []GapSetting
+	// FinishedOnly shows a study that is still training elsewhere (rbt
+	// train -task gap-study in the background): the settings whose every
+	// run is already trained and scored in the study's directory are read,
+	// the others are listed as pending, and nothing trains.
+	FinishedOnly bool
 }
 
 // gapModels are the models every setting trains unless it says otherwise.
@@ -230,7 +236,10 @@ func (c GapStudyConfig) String() string {
 
 // GapStudyResult holds every setting's char-LM result, in config order.
 type GapStudyResult struct {
+	// Config holds the settings that were run (with FinishedOnly, the
+	// finished ones); Pending names the others.
 	Config   GapStudyConfig
+	Pending  []string
 	Data     *CharLMData
 	Settings []*CharLMResult
 	Elapsed  time.Duration
@@ -252,8 +261,14 @@ func RunGapStudy(ctx context.Context, cfg GapStudyConfig, data *CharLMData, dir 
 	}
 	defer cleanup()
 	res := &GapStudyResult{Config: cfg, Data: data}
+	res.Config.Settings = nil
 	start := time.Now()
 	for i, s := range cfg.Settings {
+		if cfg.FinishedOnly && !settingFinished(filepath.Join(dir, s.Name), s.Char) {
+			fmt.Fprintf(w, "\n=== setting %d/%d: %s: not finished in %s, pending\n", i+1, len(cfg.Settings), s.Name, dir)
+			res.Pending = append(res.Pending, s.Name)
+			continue
+		}
 		fmt.Fprintf(w, "\n=== setting %d/%d: %s (%s series: %s)\n", i+1, len(cfg.Settings), s.Name, s.Series, s.Label)
 		c := s.Char
 		if s.TeacherFrom != "" {
@@ -264,9 +279,24 @@ func RunGapStudy(ctx context.Context, cfg GapStudyConfig, data *CharLMData, dir 
 			return nil, fmt.Errorf("experiments: gap study, setting %s: %w", s.Name, err)
 		}
 		res.Settings = append(res.Settings, r)
+		res.Config.Settings = append(res.Config.Settings, s)
+	}
+	if len(res.Settings) == 0 {
+		return nil, fmt.Errorf("experiments: gap study: no finished setting in %s (train them with rbt train -task gap-study -budget %s -dir %s)", dir, cfg.Budget, dir)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// settingFinished reports whether every run of a setting has its final
+// scores in dir (the evaluation cache a finished run writes).
+func settingFinished(dir string, c CharLMConfig) bool {
+	for _, j := range c.jobs(dir) {
+		if _, err := os.Stat(filepath.Join(j.dir, evalFile)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // RunGapStudyTask loads PTB characters and runs the study: the one call of

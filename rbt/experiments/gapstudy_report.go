@@ -421,6 +421,9 @@ func (r *GapStudyResult) Report() (*Report, error) {
 		return nil, err
 	}
 	trend, notes := r.TrendTable()
+	if len(r.Pending) > 0 {
+		notes = append(notes, fmt.Sprintf("%d setting(s) still training, not shown: %s", len(r.Pending), strings.Join(r.Pending, ", ")))
+	}
 	rep := &Report{Title: "Gap study: " + r.Data.Label, Settings: r.Config.String(),
 		Tables:   []NamedTable{{"Every setting", r.Table()}, {"Trend (an extrapolation where it says so)", trend}},
 		Verdicts: r.Verdicts(), Figures: figs, Notes: notes, Rows: r.Headlines()}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -201,9 +203,24 @@ func TestGapStudySmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, data := tinyCharLM(t)
-	res, err := RunGapStudy(context.Background(), cfg, data, t.TempDir(), nil)
+	dir := t.TempDir()
+	res, err := RunGapStudy(context.Background(), cfg, data, dir, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Shown while a setting is still training: it is pending, the others read.
+	last := cfg.Settings[len(cfg.Settings)-1]
+	if err := os.Remove(filepath.Join(dir, last.Name, "bn-binary", evalFile)); err != nil {
+		t.Fatal(err)
+	}
+	shown := cfg
+	shown.FinishedOnly = true
+	part, err := RunGapStudy(context.Background(), shown, data, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(part.Pending, []string{last.Name}) || len(part.Settings) != len(cfg.Settings)-1 || len(part.Config.Settings) != len(part.Settings) {
+		t.Errorf("FinishedOnly: pending %v, %d settings shown of %d", part.Pending, len(part.Settings), len(cfg.Settings))
 	}
 	rep, err := res.Report()
 	if err != nil {
