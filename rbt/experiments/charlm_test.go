@@ -138,12 +138,14 @@ func TestCharLMResumeIsBitIdentical(t *testing.T) {
 	}
 }
 
-// tinyTeacher trains the tiny full-precision BN-LSTM for the distillation
-// tests and returns its run directory.
-func tinyTeacher(t *testing.T, cfg CharLMConfig, data *CharLMData) string {
+// trainTiny trains model name of cfg in dir (fresh or resumed) and returns
+// its loop.
+func trainTiny(t *testing.T, cfg CharLMConfig, data *CharLMData, name, dir string) *training.Loop {
 	t.Helper()
-	m, _ := LookupCharLMModel("bn-fp")
-	dir := filepath.Join(t.TempDir(), "bn-fp")
+	m, err := LookupCharLMModel(name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	j, err := newCharLMJob(cfg, data, m, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +160,15 @@ func tinyTeacher(t *testing.T, cfg CharLMConfig, data *CharLMData) string {
 	if err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// tinyTeacher trains the tiny full-precision BN-LSTM for the distillation
+// tests and returns its run directory.
+func tinyTeacher(t *testing.T, cfg CharLMConfig, data *CharLMData) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bn-fp")
+	trainTiny(t, cfg, data, "bn-fp", dir)
 	return dir
 }
 

@@ -14,22 +14,7 @@ import (
 // directory and returns the bytes of its latent recurrent matrix.
 func trainedWeights(t *testing.T, cfg CharLMConfig, data *CharLMData, name string) []byte {
 	t.Helper()
-	m, _ := LookupCharLMModel(name)
-	j, err := newCharLMJob(cfg, data, m, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := j.checkDir(); err != nil {
-		t.Fatal(err)
-	}
-	l, err := j.loop(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	v := l.Store().GetVariable("/rnn/layer_0/qw_h")
+	v := trainTiny(t, cfg, data, name, t.TempDir()).Store().GetVariable("/rnn/layer_0/qw_h")
 	if v == nil {
 		t.Fatal("no /rnn/layer_0/qw_h after training")
 	}

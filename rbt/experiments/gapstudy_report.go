@@ -340,18 +340,26 @@ func (r *GapStudyResult) WidthFigure() ([]byte, error) {
 		XLabel: "hidden units (log scale)", YLabel: "test BPC above full precision (%)", LogX: true, Width: 7.5 * 72, Height: 4.5 * 72}, out...)
 }
 
+// lengthCurves returns the validation-gap curves of family fam with at
+// least two points, by setting name.
+func (r *GapStudyResult) lengthCurves(fam string) [][]GapPoint {
+	byRun := r.curvePoints(fam)
+	var out [][]GapPoint
+	for _, name := range slices.Sorted(maps.Keys(byRun)) {
+		if pts := byRun[name]; len(pts) >= 2 {
+			out = append(out, pts)
+		}
+	}
+	return out
+}
+
 // LengthFigure plots the validation gap (code mode) against characters
 // seen, one curve per width and quantizer, over the runs with at least two
 // validation points.
 func (r *GapStudyResult) LengthFigure() ([]byte, error) {
 	var out []plots.Series
 	for _, fam := range []string{"binary", "ternary"} {
-		byRun := r.curvePoints(fam)
-		for _, name := range slices.Sorted(maps.Keys(byRun)) {
-			pts := byRun[name]
-			if len(pts) < 2 {
-				continue
-			}
+		for _, pts := range r.lengthCurves(fam) {
 			s := plots.Series{Name: fmt.Sprintf("BN %s 1x%d", fam, pts[0].Hidden), Dashed: fam == "ternary"}
 			for _, p := range pts {
 				s.X, s.Y = append(s.X, p.Chars), append(s.Y, p.Gap)
@@ -434,14 +442,7 @@ func (r *GapStudyResult) Report() (*Report, error) {
 }
 
 func (r *GapStudyResult) hasLengthCurves() bool {
-	for _, fam := range []string{"binary", "ternary"} {
-		for _, pts := range r.curvePoints(fam) {
-			if len(pts) >= 2 {
-				return true
-			}
-		}
-	}
-	return false
+	return len(r.lengthCurves("binary"))+len(r.lengthCurves("ternary")) > 0
 }
 
 // Verdicts say, per quantizer family, whether the setting with the smallest
@@ -537,12 +538,7 @@ func (r *GapStudyResult) Reading() string {
 		fmt.Fprintf(&b, "- *Width* (BN %s, %s characters each): %s%s.\n", fam, r.widthChars(), strings.Join(parts, ", "), trend)
 	}
 	for _, fam := range []string{"binary", "ternary"} {
-		byRun := r.curvePoints(fam)
-		for _, name := range slices.Sorted(maps.Keys(byRun)) {
-			pts := byRun[name]
-			if len(pts) < 2 {
-				continue
-			}
+		for _, pts := range r.lengthCurves(fam) {
 			first, last := pts[0], pts[len(pts)-1]
 			fmt.Fprintf(&b, "- *Length* (BN %s 1x%d, validation BPC in code mode): %+.1f%% after %s characters, %+.1f%% after %s.\n",
 				fam, first.Hidden, first.Gap, formatChars(int64(first.Chars)), last.Gap, formatChars(int64(last.Chars)))
